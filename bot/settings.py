@@ -1,0 +1,39 @@
+"""Settings of the bot process and its channels (env prefix ``BOT_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PEPPER = "dev-only-pepper-change-me-0123456789"
+
+
+class BotSettings(BaseSettings):
+    """Pseudonym pepper, web chat and channel configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias="JEUGDSTEM_ENV"
+    )
+    pepper: SecretStr = SecretStr(DEV_PEPPER)
+    webchat_cookie_secure: bool = False
+    webchat_max_body_bytes: int = 16_384
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> BotSettings:
+        if self.environment == "production":
+            if self.pepper.get_secret_value() == DEV_PEPPER:
+                raise ValueError("BOT_PEPPER must be set to a secret value in production")
+            if not self.webchat_cookie_secure:
+                raise ValueError("BOT_WEBCHAT_COOKIE_SECURE must be true in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> BotSettings:
+    """Return the process-wide bot settings."""
+    return BotSettings()

@@ -1,0 +1,35 @@
+"""Errors raised by the survey domain and its persistence.
+
+Hierarchy::
+
+    SurveysError
+    ├── InvalidDefinition      a survey definition file is malformed
+    ├── NotFound               a requested object does not exist (or is outside the tenant)
+    ├── Conflict               the change clashes with the current state
+    │   └── RoundClosed        an answer arrived for a round that is not open
+    └── PrivacyError           privacy tooling was misconfigured (e.g. empty pepper)
+"""
+
+
+class SurveysError(Exception):
+    """Root of every error raised by the ``surveys`` package."""
+
+
+class InvalidDefinition(SurveysError):
+    """Raised when a survey definition fails validation; the message names file, question, problem."""
+
+
+class NotFound(SurveysError):
+    """Raised when an object does not exist or is not visible to the caller's municipality."""
+
+
+class Conflict(SurveysError):
+    """Raised when a requested change conflicts with the object's current state."""
+
+
+class RoundClosed(Conflict):
+    """Raised when a participant answers in a round that is not open."""
+
+
+class PrivacyError(SurveysError):
+    """Raised when privacy tooling is misconfigured, e.g. a missing or placeholder pepper."""

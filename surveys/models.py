@@ -1,0 +1,278 @@
+"""Every table of jeugdstem (SQLAlchemy 2 typed models).
+
+Identity is kept apart from answers: ``participants`` hold only a random id, the channel address
+lives in ``contacts`` (erasable), and answers point at the participant id only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    TIMESTAMP,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+# SQLite has no 64-bit autoincrement for BIGINT; use INTEGER there (same values, rowid alias).
+AutoIncrement = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention Alembic relies on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: TIMESTAMP(timezone=True), dict[str, Any]: JSON}
+
+
+class RoundStatus(StrEnum):
+    """Life cycle of a survey round."""
+
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class ContactStatus(StrEnum):
+    """Whether we may send to a channel contact."""
+
+    active = "active"
+    stopped = "stopped"
+
+
+class OutboxStatus(StrEnum):
+    """Delivery state of a queued outbound message."""
+
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Municipality(Base):
+    """A tenant: one municipality and its settings."""
+
+    __tablename__ = "municipalities"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class SurveyDefinition(Base):
+    """One version of a survey definition; rounds and conversations pin a row."""
+
+    __tablename__ = "survey_definitions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    key: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    bouwsteen: Mapped[int] = mapped_column(Integer)
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Round(Base):
+    """A survey round: one definition, an audience and a scope, open for a period."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    definition_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("survey_definitions.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    bouwsteen: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # {"wijk": [...], "school": [...], "klas": [...], "age_bands": [...]}
+    scope: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.draft.value)
+    start_code: Mapped[str] = mapped_column(String(64), unique=True)
+    opens_at: Mapped[datetime | None] = mapped_column(default=None)
+    closes_at: Mapped[datetime | None] = mapped_column(default=None)
+    retention_days: Mapped[int] = mapped_column(Integer, default=365)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Activity(Base):
+    """An activity whose outcomes a bouwsteen 5 round collects (exit tickets)."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    start_code: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Participant(Base):
+    """A participant: a random id and nothing else."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Contact(Base):
+    """How to reach a participant on one channel; kept apart from answers so it can be erased.
+
+    ``address_key`` is a keyed hash (HMAC with the pepper from settings) used for look-ups;
+    ``address`` is what the channel needs to deliver (chat id, web session id).
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel", "address_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    participant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(40))
+    address_key: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default=ContactStatus.active.value)
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    active_conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Conversation(Base):
+    """A participant's progress through one round (and activity), pinned to a definition."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("participant_id", "round_id", "subject"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    participant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), index=True
+    )
+    activity_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), default=None
+    )
+    # "" for a plain round, the activity id for an exit ticket (NULL-free for the unique key).
+    subject: Mapped[str] = mapped_column(String(40), default="")
+    definition_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("survey_definitions.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    current_question: Mapped[str | None] = mapped_column(String(40), default=None)
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Answer(Base):
+    """One answer to one question; free text is stored only after scrubbing."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "question_key"),
+        Index("ix_answers_round_question", "round_id", "question_key"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    participant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    activity_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), default=None
+    )
+    question_key: Mapped[str] = mapped_column(String(40))
+    value: Mapped[Any] = mapped_column(JSON, default=None)
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class ProcessedEvent(Base):
+    """An inbound channel event already handled; the unique key makes handling idempotent."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("channel", "event_key"),)
+
+    id: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    event_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class OutboxMessage(Base):
+    """A queued outbound message; delivered only after the transaction that queued it commits.
+
+    The integer id orders messages per address (web chat clients acknowledge by id).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_channel_status_address", "channel", "status", "address"),)
+
+    id: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.pending.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditLog(Base):
+    """An append-only record of a sensitive action (never message text)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    municipality_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    object_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

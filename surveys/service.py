@@ -1,0 +1,565 @@
+"""Domain services over the database. They flush when they need ids but never commit.
+
+The caller (a web request, an inbound message, a job) owns the transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys.definitions import Definition, dump_definition, parse_definition
+from surveys.exceptions import Conflict, NotFound
+from surveys.models import (
+    Activity,
+    Answer,
+    AuditLog,
+    Contact,
+    ContactStatus,
+    Conversation,
+    Municipality,
+    OutboxMessage,
+    OutboxStatus,
+    Participant,
+    ProcessedEvent,
+    Round,
+    RoundStatus,
+    SurveyDefinition,
+    utc_now,
+)
+
+T = TypeVar("T", bound=tuple[Any, ...])
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes get typed over
+
+
+def scoped(statement: Select[T], municipality_id: uuid.UUID, model: Any = Round) -> Select[T]:
+    """Restrict ``statement`` to one municipality; every tenant query goes through here."""
+    return statement.where(model.municipality_id == municipality_id)
+
+
+def new_start_code(prefix: str = "") -> str:
+    """Return a random, typeable start code (base64url-safe, well under Telegram's 64 chars)."""
+    return prefix + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    municipality_id: uuid.UUID | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append an audit record (never message text or addresses)."""
+    session.add(
+        AuditLog(
+            municipality_id=municipality_id,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail or {},
+        )
+    )
+
+
+# --- inbound de-duplication ------------------------------------------------------------------
+
+
+async def claim_event(session: AsyncSession, *, channel: str, event_key: str) -> bool:
+    """Record an inbound event; return False when it was handled before.
+
+    Uses ``INSERT ... ON CONFLICT DO NOTHING`` so a concurrent duplicate waits for the first
+    transaction and then finds the row, instead of failing the whole unit of work.
+    """
+    values = {"channel": channel, "event_key": event_key[:128], "created_at": utc_now()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ProcessedEvent).values(**values).on_conflict_do_nothing()
+    result = await session.execute(stmt.returning(ProcessedEvent.id))
+    return result.scalar_one_or_none() is not None
+
+
+# --- definitions, municipalities, rounds -----------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(definition_id: uuid.UUID, source: str) -> Definition:
+    return parse_definition(source, name=f"definition {definition_id}")
+
+
+async def get_definition(session: AsyncSession, definition_id: uuid.UUID) -> Definition:
+    """Return the parsed definition version ``definition_id`` (parsed once per process)."""
+    row = await session.get(SurveyDefinition, definition_id)
+    if row is None:
+        raise NotFound(f"survey definition {definition_id}")
+    return _parse_cached(row.id, row.source)
+
+
+async def register_definition(session: AsyncSession, definition: Definition) -> SurveyDefinition:
+    """Store a definition version, or return the stored row if that key and version exist."""
+    existing = await session.scalar(
+        select(SurveyDefinition).where(
+            SurveyDefinition.key == definition.key, SurveyDefinition.version == definition.version
+        )
+    )
+    if existing is not None:
+        return existing
+    row = SurveyDefinition(
+        key=definition.key,
+        version=definition.version,
+        title=definition.title.nl,
+        bouwsteen=definition.bouwsteen,
+        sensitive=definition.sensitive,
+        source=dump_definition(definition),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def create_municipality(
+    session: AsyncSession, *, slug: str, name: str, settings: dict[str, Any] | None = None
+) -> Municipality:
+    """Create a tenant."""
+    row = Municipality(slug=slug, name=name, settings=settings or {})
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_municipality(session: AsyncSession, slug: str) -> Municipality:
+    """Return the municipality with ``slug``."""
+    row = await session.scalar(select(Municipality).where(Municipality.slug == slug))
+    if row is None:
+        raise NotFound(f"municipality '{slug}'")
+    return row
+
+
+async def create_round(
+    session: AsyncSession,
+    *,
+    municipality_id: uuid.UUID,
+    definition: SurveyDefinition,
+    title: str,
+    audience: Sequence[str],
+    scope: dict[str, Any] | None = None,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    retention_days: int = 365,
+    start_code: str | None = None,
+) -> Round:
+    """Create a round in draft status."""
+    row = Round(
+        municipality_id=municipality_id,
+        definition_id=definition.id,
+        title=title,
+        bouwsteen=definition.bouwsteen,
+        audience=list(audience),
+        scope=scope or {},
+        status=RoundStatus.draft.value,
+        start_code=start_code or new_start_code(),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        retention_days=retention_days,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def create_activity(
+    session: AsyncSession,
+    *,
+    round_: Round,
+    name: str,
+    description: str = "",
+    start_code: str | None = None,
+) -> Activity:
+    """Create an activity whose exit tickets go into bouwsteen 5 round ``round_``."""
+    if round_.bouwsteen != 5:
+        raise Conflict("activities belong to a bouwsteen 5 round")
+    row = Activity(
+        municipality_id=round_.municipality_id,
+        round_id=round_.id,
+        name=name,
+        description=description,
+        start_code=start_code or new_start_code(),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def find_round(
+    session: AsyncSession, ref: str, municipality_id: uuid.UUID | None = None
+) -> Round:
+    """Find a round by id or start code (optionally within one municipality)."""
+    stmt = select(Round)
+    try:
+        stmt = stmt.where(Round.id == uuid.UUID(ref))
+    except ValueError:
+        stmt = stmt.where(Round.start_code == ref)
+    if municipality_id is not None:
+        stmt = scoped(stmt, municipality_id)
+    row = await session.scalar(stmt)
+    if row is None:
+        raise NotFound(f"round '{ref}'")
+    return row
+
+
+async def set_round_status(
+    session: AsyncSession, round_: Round, status: RoundStatus, *, actor: str = "system"
+) -> Round:
+    """Open or close a round and audit it."""
+    if round_.status == status.value:
+        return round_
+    if round_.status == RoundStatus.closed.value and status == RoundStatus.open:
+        raise Conflict("a closed round cannot be opened again; create a new round")
+    round_.status = status.value
+    now = utc_now()
+    if status == RoundStatus.open and (round_.opens_at is None or round_.opens_at > now):
+        round_.opens_at = now
+    if status == RoundStatus.closed:
+        round_.closes_at = now
+    await record_audit(
+        session,
+        actor=actor,
+        action=f"round.{status.value}",
+        municipality_id=round_.municipality_id,
+        object_type="round",
+        object_id=str(round_.id),
+    )
+    await session.flush()
+    return round_
+
+
+def round_status(round_: Round, now: datetime) -> Literal["open", "closed", "not_open"]:
+    """Whether a round accepts answers at ``now`` (status plus schedule)."""
+    if round_.status == RoundStatus.closed.value:
+        return "closed"
+    if round_.closes_at is not None and now >= round_.closes_at:
+        return "closed"
+    if round_.status != RoundStatus.open.value:
+        return "not_open"
+    if round_.opens_at is not None and now < round_.opens_at:
+        return "not_open"
+    return "open"
+
+
+async def apply_schedule(session: AsyncSession, now: datetime) -> int:
+    """Open draft rounds whose opening time has come and close those past their end."""
+    opened = await session.execute(
+        update(Round)
+        .where(Round.status == RoundStatus.draft.value, Round.opens_at <= now)
+        .where((Round.closes_at.is_(None)) | (Round.closes_at > now))
+        .values(status=RoundStatus.open.value)
+    )
+    closed = await session.execute(
+        update(Round)
+        .where(Round.status == RoundStatus.open.value, Round.closes_at <= now)
+        .values(status=RoundStatus.closed.value)
+    )
+    return int(opened.rowcount or 0) + int(closed.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RoundCount:
+    """A round with its live counts (for the admin page and the CLI)."""
+
+    round: Round
+    municipality: str
+    started: int
+    completed: int
+    answers: int
+
+
+async def list_rounds(
+    session: AsyncSession, municipality_id: uuid.UUID | None = None
+) -> list[RoundCount]:
+    """List rounds with started/completed conversations and stored answers."""
+    started = (
+        select(Conversation.round_id, func.count().label("n"))
+        .group_by(Conversation.round_id)
+        .subquery()
+    )
+    completed = (
+        select(Conversation.round_id, func.count().label("n"))
+        .where(Conversation.completed_at.is_not(None))
+        .group_by(Conversation.round_id)
+        .subquery()
+    )
+    answers = (
+        select(Answer.round_id, func.count().label("n")).group_by(Answer.round_id).subquery()
+    )
+    stmt = (
+        select(
+            Round,
+            Municipality.name,
+            func.coalesce(started.c.n, 0),
+            func.coalesce(completed.c.n, 0),
+            func.coalesce(answers.c.n, 0),
+        )
+        .join(Municipality, Municipality.id == Round.municipality_id)
+        .outerjoin(started, started.c.round_id == Round.id)
+        .outerjoin(completed, completed.c.round_id == Round.id)
+        .outerjoin(answers, answers.c.round_id == Round.id)
+        .order_by(Municipality.name, Round.created_at)
+    )
+    if municipality_id is not None:
+        stmt = scoped(stmt, municipality_id)
+    rows = await session.execute(stmt)
+    return [
+        RoundCount(r, name, int(s), int(c), int(a)) for r, name, s, c, a in rows.tuples().all()
+    ]
+
+
+# --- participants, contacts, conversations ---------------------------------------------------
+
+
+async def resolve_start_code(
+    session: AsyncSession, code: str
+) -> tuple[Round, Activity | None] | None:
+    """Return the round (and activity) a start code names, or None if it names nothing."""
+    code = code.strip()
+    if not code or len(code) > 64:
+        return None
+    round_ = await session.scalar(select(Round).where(Round.start_code == code))
+    if round_ is not None:
+        return round_, None
+    activity = await session.scalar(select(Activity).where(Activity.start_code == code))
+    if activity is None:
+        return None
+    round_ = await session.get(Round, activity.round_id)
+    return (round_, activity) if round_ is not None else None
+
+
+async def get_or_create_contact(
+    session: AsyncSession, *, channel: str, address_key: str, address: str
+) -> Contact:
+    """Find the contact for a channel address, creating it (and a participant) if new."""
+    stmt = select(Contact).where(Contact.channel == channel, Contact.address_key == address_key)
+    contact = await session.scalar(stmt)
+    if contact is not None:
+        return contact
+    try:
+        async with session.begin_nested():
+            participant = Participant()
+            session.add(participant)
+            await session.flush()
+            contact = Contact(
+                participant_id=participant.id,
+                channel=channel,
+                address_key=address_key,
+                address=address,
+            )
+            session.add(contact)
+            await session.flush()
+    except IntegrityError:
+        # A concurrent first message from the same address created it; use that one.
+        contact = await session.scalar(stmt)
+        if contact is None:
+            raise
+    return contact
+
+
+async def get_or_create_conversation(
+    session: AsyncSession, *, participant_id: uuid.UUID, round_: Round, activity: Activity | None
+) -> Conversation:
+    """Return the participant's conversation in a round (and activity), creating it if new."""
+    subject = str(activity.id) if activity else ""
+    stmt = select(Conversation).where(
+        Conversation.participant_id == participant_id,
+        Conversation.round_id == round_.id,
+        Conversation.subject == subject,
+    )
+    conversation = await session.scalar(stmt)
+    if conversation is not None:
+        return conversation
+    try:
+        async with session.begin_nested():
+            conversation = Conversation(
+                participant_id=participant_id,
+                round_id=round_.id,
+                activity_id=activity.id if activity else None,
+                subject=subject,
+                definition_id=round_.definition_id,
+                state="new",
+                progress={},
+            )
+            session.add(conversation)
+            await session.flush()
+    except IntegrityError:
+        conversation = await session.scalar(stmt)
+        if conversation is None:
+            raise
+    return conversation
+
+
+async def lock_conversation(session: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
+    """Load a conversation with a row lock (PostgreSQL) so one message at a time moves it."""
+    stmt = (
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    conversation = await session.scalar(stmt)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id}")
+    return conversation
+
+
+async def save_answer(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    question_key: str,
+    value: Any,
+    text: str | None,
+    kind: str | None,
+) -> None:
+    """Store or replace the answer to ``question_key`` (text must already be scrubbed)."""
+    existing = await session.scalar(
+        select(Answer).where(
+            Answer.conversation_id == conversation.id, Answer.question_key == question_key
+        )
+    )
+    if existing is None:
+        session.add(
+            Answer(
+                conversation_id=conversation.id,
+                participant_id=conversation.participant_id,
+                round_id=conversation.round_id,
+                activity_id=conversation.activity_id,
+                question_key=question_key,
+                value=value,
+                text=text,
+                kind=kind,
+            )
+        )
+    else:
+        existing.value = value
+        existing.text = text
+        existing.kind = kind
+        existing.updated_at = utc_now()
+
+
+async def delete_answer(session: AsyncSession, conversation: Conversation, key: str) -> None:
+    """Remove the answer to ``key`` in ``conversation``."""
+    await session.execute(
+        delete(Answer).where(Answer.conversation_id == conversation.id, Answer.question_key == key)
+    )
+
+
+async def cancel_outbox(session: AsyncSession, *, channel: str, address: str) -> int:
+    """Cancel every queued message to an address; return how many were cancelled."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.status == OutboxStatus.pending.value,
+        )
+        .values(status=OutboxStatus.cancelled.value)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def stop_contact(session: AsyncSession, contact: Contact) -> None:
+    """Mark a contact stopped and cancel its queued messages."""
+    contact.status = ContactStatus.stopped.value
+    await cancel_outbox(session, channel=contact.channel, address=contact.address)
+
+
+async def erase_participant(
+    session: AsyncSession, participant_id: uuid.UUID, *, actor: str = "participant"
+) -> dict[str, int]:
+    """Erase every answer, conversation and contact of a participant, and the participant.
+
+    Returns the number of rows removed per table; the audit record holds only these counts.
+    """
+    counts: dict[str, int] = {}
+    contacts = (
+        await session.scalars(select(Contact).where(Contact.participant_id == participant_id))
+    ).all()
+    for contact in contacts:
+        await cancel_outbox(session, channel=contact.channel, address=contact.address)
+    for model in (Answer, Conversation, Contact):
+        result = await session.execute(
+            delete(model).where(model.participant_id == participant_id)  # type: ignore[attr-defined]
+        )
+        counts[model.__tablename__] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = await session.execute(delete(Participant).where(Participant.id == participant_id))
+    counts["participants"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    await record_audit(session, actor=actor, action="participant.erased", detail=counts)
+    return counts
+
+
+# --- outbox ----------------------------------------------------------------------------------
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    address: str,
+    payloads: Sequence[dict[str, Any]],
+    conversation_id: uuid.UUID | None = None,
+) -> list[int]:
+    """Queue outbound messages; they are delivered only after the caller commits."""
+    rows = [
+        OutboxMessage(
+            channel=channel, address=address, conversation_id=conversation_id, payload=payload
+        )
+        for payload in payloads
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return [row.id for row in rows]
+
+
+async def pending_messages(
+    session: AsyncSession, *, channel: str, address: str, after: int = 0
+) -> list[OutboxMessage]:
+    """Return the queued messages to one address with id greater than ``after``, in order."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.status == OutboxStatus.pending.value,
+            OutboxMessage.id > after,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return list(rows.all())
+
+
+async def mark_delivered(
+    session: AsyncSession, *, channel: str, address: str, up_to: int
+) -> int:
+    """Mark every pending message to an address with id ≤ ``up_to`` as sent."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.status == OutboxStatus.pending.value,
+            OutboxMessage.id <= up_to,
+        )
+        .values(status=OutboxStatus.sent.value, sent_at=utc_now())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
