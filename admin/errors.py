@@ -13,7 +13,7 @@ STATUS: dict[type[SurveysError], int] = {NotFound: 404, Conflict: 409, InvalidDe
 def _status_for(exc: SurveysError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 

@@ -1,4 +1,4 @@
-"""Command line: `jeugdstem demo | serve | chat | db | rounds | privacy | safeguarding | cluster`."""
+"""Command line: demo, serve, chat, db, rounds, privacy, safeguarding, cluster."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from jeugdstem.asgi import engine_config
 from surveys import db, service
 from surveys.demo import DemoLinks, seed_demo
 from surveys.exceptions import SurveysError
-from surveys.models import RoundStatus
+from surveys.models import RoundStatus, utc_now
 from surveys.settings import get_settings as surveys_settings
 
-app = typer.Typer(help="Jeugdstem: chat & survey bot for youth participation.", no_args_is_help=True)
+app = typer.Typer(
+    help="Jeugdstem: chat & survey bot for youth participation.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 rounds_app = typer.Typer(help="List, open and close survey rounds.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -39,9 +41,7 @@ def _url(override: str | None) -> str:
     return db.normalise_url(override or surveys_settings().database_url)
 
 
-def _with_session(
-    url: str, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
-) -> T:
+def _with_session(url: str, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     async def run() -> T:
         engine = db.create_engine(url)
         try:
@@ -78,7 +78,7 @@ def rounds_list(database_url: DbOption = None) -> None:
         async with maker() as session:
             return await service.list_rounds(session)
 
-    now = service.utc_now()
+    now = utc_now()
     table = Table("code", "municipality", "title", "bs", "status", "started", "completed")
     for rc in _with_session(_url(database_url), work):
         table.add_row(
@@ -117,9 +117,7 @@ def rounds_close(ref: str, database_url: DbOption = None) -> None:
 
 
 @app.command()
-def serve(
-    host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = None
-) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, database_url: DbOption = None) -> None:
     """Serve the dashboard, API and web chat."""
     if database_url:
         os.environ["DATABASE_URL"] = database_url
@@ -131,7 +129,9 @@ def serve(
 def demo(
     host: str = "127.0.0.1",
     port: int = 8000,
-    database_url: Annotated[str, typer.Option("--database-url")] = "sqlite+aiosqlite:///var/demo.db",
+    database_url: Annotated[
+        str, typer.Option("--database-url")
+    ] = "sqlite+aiosqlite:///var/demo.db",
     serve_app: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
 ) -> None:
     """Migrate a demo database, load the fictional demo data, serve and print the URLs."""
@@ -144,7 +144,10 @@ def demo(
 
     links, created = _with_session(url, work)
     base = f"http://{host}:{port}"
-    console.print("[bold]Jeugdstem demo[/bold] " + ("(demo data loaded)" if created else "(existing demo data)"))
+    console.print(
+        "[bold]Jeugdstem demo[/bold] "
+        + ("(demo data loaded)" if created else "(existing demo data)")
+    )
     console.print(f"  Admin (rounds, live counts): {base}/admin/")
     console.print(f"  Web chat, jongeren:          {base}/chat/{links.jongeren}")
     console.print(f"  Web chat, ouders:            {base}/chat/{links.ouders}")
@@ -154,7 +157,9 @@ def demo(
         os.environ["DATABASE_URL"] = url
         os.environ.setdefault("ADMIN_PUBLIC_BASE_URL", base)
         surveys_settings.cache_clear()
-        uvicorn.run("jeugdstem.asgi:create_app", factory=True, host=host, port=port, log_level="warning")
+        uvicorn.run(
+            "jeugdstem.asgi:create_app", factory=True, host=host, port=port, log_level="warning"
+        )
 
 
 @app.command()

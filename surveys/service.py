@@ -301,9 +301,7 @@ async def list_rounds(
         .group_by(Conversation.round_id)
         .subquery()
     )
-    answers = (
-        select(Answer.round_id, func.count().label("n")).group_by(Answer.round_id).subquery()
-    )
+    answers = select(Answer.round_id, func.count().label("n")).group_by(Answer.round_id).subquery()
     stmt = (
         select(
             Round,
@@ -321,9 +319,7 @@ async def list_rounds(
     if municipality_id is not None:
         stmt = scoped(stmt, municipality_id)
     rows = await session.execute(stmt)
-    return [
-        RoundCount(r, name, int(s), int(c), int(a)) for r, name, s, c, a in rows.tuples().all()
-    ]
+    return [RoundCount(r, name, int(s), int(c), int(a)) for r, name, s, c, a in rows.tuples().all()]
 
 
 # --- participants, contacts, conversations ---------------------------------------------------
@@ -498,9 +494,7 @@ async def erase_participant(
     for contact in contacts:
         await cancel_outbox(session, channel=contact.channel, address=contact.address)
     for model in (Answer, Conversation, Contact):
-        result = await session.execute(
-            delete(model).where(model.participant_id == participant_id)  # type: ignore[attr-defined]
-        )
+        result = await session.execute(delete(model).where(model.participant_id == participant_id))
         counts[model.__tablename__] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     result = await session.execute(delete(Participant).where(Participant.id == participant_id))
     counts["participants"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -548,9 +542,7 @@ async def pending_messages(
     return list(rows.all())
 
 
-async def mark_delivered(
-    session: AsyncSession, *, channel: str, address: str, up_to: int
-) -> int:
+async def mark_delivered(session: AsyncSession, *, channel: str, address: str, up_to: int) -> int:
     """Mark every pending message to an address with id ≤ ``up_to`` as sent."""
     result = await session.execute(
         update(OutboxMessage)

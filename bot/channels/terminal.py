@@ -46,7 +46,9 @@ async def deliver_pending(
             last = Outbound.from_payload(row.payload)
             write(render_text(last))
         if rows:
-            await service.mark_delivered(session, channel=CHANNEL, address=address, up_to=rows[-1].id)
+            await service.mark_delivered(
+                session, channel=CHANNEL, address=address, up_to=rows[-1].id
+            )
     return last
 
 

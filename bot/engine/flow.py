@@ -28,9 +28,13 @@ from bot.engine.messages import (
 )
 from surveys.definitions import MAX_FREE_TEXT, Definition, Option, Question, QuestionType
 
-State = Literal["new", "consent", "asking", "paused", "confirm_erase", "done", "declined", "stopped"]
+State = Literal[
+    "new", "consent", "asking", "paused", "confirm_erase", "done", "declined", "stopped"
+]
 RoundStatus = Literal["open", "closed", "not_open"]
-FREE_TEXT_MARK = "[tekst]"  # stands in for free text in progress; the text itself is never kept there
+FREE_TEXT_MARK = (
+    "[tekst]"  # stands in for free text in progress; the text itself is never kept there
+)
 
 CMD_PREFIX = "cmd:"
 CONSENT_YES, CONSENT_NO = "cmd:consent-yes", "cmd:consent-no"
@@ -318,7 +322,9 @@ class _Stepper:
         )
 
     def ask_current(self, prefix_key: str | None = None, **values: object) -> None:
-        prefix = self.catalogue.get(prefix_key, self.progress.lang, **values) if prefix_key else None
+        prefix = (
+            self.catalogue.get(prefix_key, self.progress.lang, **values) if prefix_key else None
+        )
         if self.definition and self.progress.current:
             self.ask(self.definition.question(self.progress.current), prefix)
         elif prefix:
@@ -342,9 +348,7 @@ class _Stepper:
 
     def advance(self) -> None:
         assert self.definition is not None
-        nxt = next_question(
-            self.definition, self.progress.current, self.progress.answers, self.ctx
-        )
+        nxt = next_question(self.definition, self.progress.current, self.progress.answers, self.ctx)
         if nxt is None:
             self.progress = replace(self.progress, state="done", current=None)
             self.effects.append(Complete())
@@ -495,7 +499,9 @@ def step(
     return s.result()
 
 
-def _step_asking(s: _Stepper, definition: Definition, command: str | None, inbound: Inbound) -> None:
+def _step_asking(
+    s: _Stepper, definition: Definition, command: str | None, inbound: Inbound
+) -> None:
     progress = s.progress
     if progress.current is None:
         s.advance()

@@ -78,7 +78,9 @@ class Outbound:
         """Rebuild an outbound message from its outbox payload."""
         return cls(
             text=str(data["text"]),
-            choices=tuple(Choice(str(c["value"]), str(c["label"])) for c in data.get("choices", [])),
+            choices=tuple(
+                Choice(str(c["value"]), str(c["label"])) for c in data.get("choices", [])
+            ),
             multiple=bool(data.get("multiple", False)),
             style=data.get("style", "buttons"),
             question_key=data.get("question_key"),
