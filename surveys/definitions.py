@@ -109,6 +109,8 @@ class Condition(_Strict):
         tests = [self.equals, self.in_, self.not_in, self.answered]
         if sum(t is not None for t in tests) != 1:
             raise ValueError("a condition needs exactly one of: equals, in, not_in, answered")
+        if self.equals == "" or self.in_ == [] or self.not_in == []:
+            raise ValueError("a condition value cannot be empty")
         return self
 
     def holds(self, answers: dict[str, Any]) -> bool:
@@ -156,7 +158,10 @@ class Question(_Strict):
     @model_validator(mode="after")
     def _type_rules(self) -> Question:
         t = self.type
-        if t in (QuestionType.single_choice, QuestionType.multiple_choice) and len(self.options) < 2:
+        if (
+            t in (QuestionType.single_choice, QuestionType.multiple_choice)
+            and len(self.options) < 2
+        ):
             raise ValueError(f"a {t.value} question needs at least two options")
         if t == QuestionType.free_text and self.kind is None:
             raise ValueError("a free_text question needs a kind: zorg, kans, signaal or open")
@@ -169,6 +174,16 @@ class Question(_Strict):
         values = [o.value for o in self.options]
         if len(values) != len(set(values)):
             raise ValueError("option values must be unique")
+        if self.max_choices is not None and (
+            t != QuestionType.multiple_choice or not 1 <= self.max_choices <= len(self.options)
+        ):
+            raise ValueError("max_choices only fits a multiple_choice question, 1..number of options")
+        if t != QuestionType.place and self.scope is not None:
+            raise ValueError("only place questions have a scope")
+        if t != QuestionType.scale and (
+            self.style != ScaleStyle.numbers or self.scale_labels is not None
+        ):
+            raise ValueError("style and scale_labels only fit a scale question")
         return self
 
     def resolved_options(self, places: dict[str, list[str]] | None = None) -> list[Option]:
@@ -185,9 +200,7 @@ class Question(_Strict):
                 ]
             return [Option(value=str(i), label=Text(nl=str(i), en=str(i))) for i in range(1, 6)]
         if self.type == QuestionType.age_band and not self.options:
-            return [
-                Option(value=v, label=Text(nl=nl, en=en)) for v, nl, en in DEFAULT_AGE_BANDS
-            ]
+            return [Option(value=v, label=Text(nl=nl, en=en)) for v, nl, en in DEFAULT_AGE_BANDS]
         if self.type == QuestionType.place and self.scope is not None and places:
             names = places.get(self.scope.value) or []
             if names:
@@ -238,6 +251,11 @@ class Definition(_Strict):
                         "which is not an earlier question"
                     )
                 earlier = seen[cond.question]
+                if earlier.type == QuestionType.free_text and cond.answered is None:
+                    raise ValueError(
+                        f"question '{q.key}': a condition on free-text question "
+                        f"'{cond.question}' can only test 'answered'"
+                    )
                 allowed = {o.value for o in earlier.resolved_options()}
                 wanted = [cond.equals] if cond.equals else (cond.in_ or cond.not_in or [])
                 if allowed and earlier.type != QuestionType.place:
@@ -329,9 +347,22 @@ def template_sources() -> dict[str, str]:
 
 
 def load_templates() -> dict[str, Definition]:
-    """Load every shipped template, keyed by definition key."""
-    defs = (parse_definition(src, name=f"{stem}.yaml") for stem, src in template_sources().items())
-    return {d.key: d for d in defs}
+    """Load every shipped template, keyed by definition key.
+
+    Raises:
+        InvalidDefinition: A template is invalid, or two files use the same key.
+    """
+    out: dict[str, Definition] = {}
+    files: dict[str, str] = {}
+    for stem, src in template_sources().items():
+        definition = parse_definition(src, name=f"{stem}.yaml")
+        if definition.key in out:
+            raise InvalidDefinition(
+                f"{stem}.yaml: key '{definition.key}' is also used by {files[definition.key]}.yaml"
+            )
+        out[definition.key] = definition
+        files[definition.key] = stem
+    return out
 
 
 def dump_definition(definition: Definition) -> str:
@@ -349,5 +380,6 @@ def iter_texts(definition: Definition) -> Iterable[Text]:
         yield q.text
         if q.hint:
             yield q.hint
+        yield from q.scale_labels or ()
         for o in q.options:
             yield o.label
