@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.terminal import run_terminal
 from jeugdstem.asgi import engine_config
+from jeugdstem.commands.privacy import privacy_app, safeguarding_app
 from surveys import db, service
 from surveys.demo import DemoLinks, seed_demo
 from surveys.exceptions import SurveysError
@@ -28,6 +29,8 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 rounds_app = typer.Typer(help="List, open and close survey rounds.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rounds_app, name="rounds")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(safeguarding_app, name="safeguarding")
 console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")

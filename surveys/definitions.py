@@ -88,6 +88,7 @@ class Option(_Strict):
 
     value: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-+]+$")]
     label: Text
+    exclusive: bool = False  # "geen"/"niets": cannot be combined with other choices
 
 
 class Condition(_Strict):
@@ -178,6 +179,8 @@ class Question(_Strict):
             t != QuestionType.multiple_choice or not 1 <= self.max_choices <= len(self.options)
         ):
             raise ValueError("max_choices only fits a multiple_choice question, 1..number of options")
+        if t != QuestionType.multiple_choice and any(o.exclusive for o in self.options):
+            raise ValueError("only options of a multiple_choice question can be exclusive")
         if t != QuestionType.place and self.scope is not None:
             raise ValueError("only place questions have a scope")
         if t != QuestionType.scale and (

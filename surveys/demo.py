@@ -63,7 +63,9 @@ async def seed_demo(session: AsyncSession, *, seed: int = 7) -> tuple[DemoLinks,
 
     rounds = {
         "bouwsteen1-jongeren": await open_round(
-            "bouwsteen1-jongeren", "Hoe gaat het met jongeren? (najaar)", ["jongeren"],
+            "bouwsteen1-jongeren",
+            "Hoe gaat het met jongeren? (najaar)",
+            ["jongeren"],
             links.jongeren,
         ),
         "bouwsteen1-ouders": await open_round(

@@ -10,10 +10,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import insert as insert_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,6 +75,11 @@ async def record_audit(
     )
 
 
+def _insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT construct (both support ON CONFLICT)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 # --- inbound de-duplication ------------------------------------------------------------------
 
 
@@ -85,9 +90,7 @@ async def claim_event(session: AsyncSession, *, channel: str, event_key: str) ->
     transaction and then finds the row, instead of failing the whole unit of work.
     """
     values = {"channel": channel, "event_key": event_key[:128], "created_at": utc_now()}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(ProcessedEvent).values(**values).on_conflict_do_nothing()
+    stmt = _insert_for(session)(ProcessedEvent).values(**values).on_conflict_do_nothing()
     result = await session.execute(stmt.returning(ProcessedEvent.id))
     return result.scalar_one_or_none() is not None
 
@@ -95,17 +98,25 @@ async def claim_event(session: AsyncSession, *, channel: str, event_key: str) ->
 # --- definitions, municipalities, rounds -----------------------------------------------------
 
 
-@lru_cache(maxsize=256)
-def _parse_cached(definition_id: uuid.UUID, source: str) -> Definition:
-    return parse_definition(source, name=f"definition {definition_id}")
+# Definition rows never change once stored (a new version is a new row), so a parsed copy
+# can be kept per process and the hot path skips both the query and the YAML parse.
+_DEFINITIONS: dict[uuid.UUID, Definition] = {}
 
 
 async def get_definition(session: AsyncSession, definition_id: uuid.UUID) -> Definition:
-    """Return the parsed definition version ``definition_id`` (parsed once per process)."""
-    row = await session.get(SurveyDefinition, definition_id)
-    if row is None:
+    """Return the parsed definition version ``definition_id`` (loaded once per process)."""
+    cached = _DEFINITIONS.get(definition_id)
+    if cached is not None:
+        return cached
+    source = await session.scalar(
+        select(SurveyDefinition.source).where(SurveyDefinition.id == definition_id)
+    )
+    if source is None:
         raise NotFound(f"survey definition {definition_id}")
-    return _parse_cached(row.id, row.source)
+    definition = parse_definition(source, name=f"definition {definition_id}")
+    if len(_DEFINITIONS) < 1024:
+        _DEFINITIONS[definition_id] = definition
+    return definition
 
 
 async def register_definition(session: AsyncSession, definition: Definition) -> SurveyDefinition:
@@ -404,18 +415,25 @@ async def get_or_create_conversation(
     return conversation
 
 
-async def lock_conversation(session: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
-    """Load a conversation with a row lock (PostgreSQL) so one message at a time moves it."""
+async def lock_conversation(
+    session: AsyncSession, conversation_id: uuid.UUID
+) -> tuple[Conversation, Round]:
+    """Load a conversation and its round, locking the conversation row (PostgreSQL).
+
+    The lock makes messages of one participant move the conversation one at a time; SQLite
+    gets the same effect from ``BEGIN IMMEDIATE`` (see :mod:`surveys.db`).
+    """
     stmt = (
-        select(Conversation)
+        select(Conversation, Round)
+        .join(Round, Round.id == Conversation.round_id)
         .where(Conversation.id == conversation_id)
-        .with_for_update()
+        .with_for_update(of=Conversation)
         .execution_options(populate_existing=True)
     )
-    conversation = await session.scalar(stmt)
-    if conversation is None:
+    row = (await session.execute(stmt)).tuples().one_or_none()
+    if row is None:
         raise NotFound(f"conversation {conversation_id}")
-    return conversation
+    return row
 
 
 async def save_answer(
@@ -428,29 +446,26 @@ async def save_answer(
     kind: str | None,
 ) -> None:
     """Store or replace the answer to ``question_key`` (text must already be scrubbed)."""
-    existing = await session.scalar(
-        select(Answer).where(
-            Answer.conversation_id == conversation.id, Answer.question_key == question_key
-        )
+    now = utc_now()
+    insert = _insert_for(session)
+    stmt = insert(Answer).values(
+        id=uuid.uuid4(),
+        conversation_id=conversation.id,
+        participant_id=conversation.participant_id,
+        round_id=conversation.round_id,
+        activity_id=conversation.activity_id,
+        question_key=question_key,
+        value=value,
+        text=text,
+        kind=kind,
+        created_at=now,
+        updated_at=now,
     )
-    if existing is None:
-        session.add(
-            Answer(
-                conversation_id=conversation.id,
-                participant_id=conversation.participant_id,
-                round_id=conversation.round_id,
-                activity_id=conversation.activity_id,
-                question_key=question_key,
-                value=value,
-                text=text,
-                kind=kind,
-            )
-        )
-    else:
-        existing.value = value
-        existing.text = text
-        existing.kind = kind
-        existing.updated_at = utc_now()
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Answer.conversation_id, Answer.question_key],
+        set_={"value": value, "text": text, "kind": kind, "updated_at": now},
+    )
+    await session.execute(stmt)
 
 
 async def delete_answer(session: AsyncSession, conversation: Conversation, key: str) -> None:
@@ -514,15 +529,25 @@ async def enqueue(
     conversation_id: uuid.UUID | None = None,
 ) -> list[int]:
     """Queue outbound messages; they are delivered only after the caller commits."""
-    rows = [
-        OutboxMessage(
-            channel=channel, address=address, conversation_id=conversation_id, payload=payload
-        )
-        for payload in payloads
-    ]
-    session.add_all(rows)
-    await session.flush()
-    return [row.id for row in rows]
+    if not payloads:
+        return []
+    now = utc_now()
+    result = await session.execute(
+        insert_(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        [
+            {
+                "channel": channel,
+                "address": address,
+                "conversation_id": conversation_id,
+                "payload": payload,
+                "status": OutboxStatus.pending.value,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for payload in payloads
+        ],
+    )
+    return list(result.scalars().all())
 
 
 async def pending_messages(

@@ -28,7 +28,7 @@ from bot.engine.messages import (
 )
 from surveys import service
 from surveys.definitions import Definition
-from surveys.models import Contact, ContactStatus, Conversation, Round, utc_now
+from surveys.models import Contact, ContactStatus, Conversation, utc_now
 from surveys.privacy.pseudonyms import pseudonymise
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ class HandleResult:
     outbox_ids: tuple[int, ...] = ()
 
 
-async def _attach(
-    session: AsyncSession, contact: Contact, code: str
-) -> tuple[Conversation, Round] | None:
+async def _attach(session: AsyncSession, contact: Contact, code: str) -> Conversation | None:
     resolved = await service.resolve_start_code(session, code)
     if resolved is None:
         return None
@@ -80,7 +78,7 @@ async def _attach(
         session, participant_id=contact.participant_id, round_=round_, activity=activity
     )
     contact.active_conversation_id = conversation.id
-    return conversation, round_
+    return conversation
 
 
 async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfig) -> HandleResult:
@@ -104,23 +102,20 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
     )
     command, argument = parse_command(inbound)
     conversation: Conversation | None = None
-    round_: Round | None = None
     start_inbound = inbound
 
     if command == "start" and argument:
-        attached = await _attach(session, contact, argument)
-        if attached is None:
+        conversation = await _attach(session, contact, argument)
+        if conversation is None:
             return await _reply(
                 session, inbound, contact, None, [_text(config, "unknown_code", contact)]
             )
-        conversation, round_ = attached
     elif command is None and contact.active_conversation_id is None and inbound.text:
         # Someone typed the code from a poster instead of opening the link.
         candidate = inbound.text.strip()
         if _CODE_SHAPE.match(candidate):
-            attached = await _attach(session, contact, candidate)
-            if attached is not None:
-                conversation, round_ = attached
+            conversation = await _attach(session, contact, candidate)
+            if conversation is not None:
                 start_inbound = Inbound(
                     channel=inbound.channel,
                     address=inbound.address,
@@ -129,15 +124,12 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
                     bot=inbound.bot,
                 )
 
-    if conversation is None and contact.active_conversation_id is not None:
-        conversation = await session.get(Conversation, contact.active_conversation_id)
     definition: Definition | None = None
     context = RoundContext()
     progress = Progress(lang=contact.language)
-    if conversation is not None:
-        conversation = await service.lock_conversation(session, conversation.id)
-        round_ = round_ or await session.get(Round, conversation.round_id)
-        assert round_ is not None
+    conversation_id = conversation.id if conversation else contact.active_conversation_id
+    if conversation_id is not None:
+        conversation, round_ = await service.lock_conversation(session, conversation_id)
         definition = await service.get_definition(session, conversation.definition_id)
         scope = round_.scope or {}
         context = RoundContext(

@@ -183,12 +183,38 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(_STRIP)
 
 
+_AGE = re.compile(r"^(\d{1,2})\s*(jaar|jr|j|years?|yrs?)?$")
+_BAND = re.compile(r"^(\d{1,2})(?:-(\d{1,2})|(\+))$")
+
+
+def _age_band(folded: str, options: list[Option]) -> str | None:
+    """Map a typed age ("14", "14 jaar") to the band that contains it, if any."""
+    match = _AGE.match(folded)
+    if match is None:
+        return None
+    age = int(match.group(1))
+    for opt in options:
+        band = _BAND.match(opt.value)
+        if band is None:
+            continue
+        low = int(band.group(1))
+        high = int(band.group(2)) if band.group(2) else 200
+        if low <= age <= high:
+            return opt.value
+    return None
+
+
 def _match_option(raw: str, options: list[Option], question: Question) -> str | None:
     raw = raw.strip()
     for opt in options:
         if raw == opt.value:
             return opt.value
     folded = _fold(raw)
+    if question.type == QuestionType.age_band:
+        # A typed number is an age when a band contains it ("2" is a toddler, not option 2).
+        band = _age_band(folded, options)
+        if band is not None:
+            return band
     if folded.isdigit():
         index = int(folded)
         if question.type == QuestionType.scale:
@@ -205,7 +231,9 @@ def _match_option(raw: str, options: list[Option], question: Question) -> str | 
     return None
 
 
-def _parse_answer(question: Question, options: list[Option], inbound: Inbound) -> _Answer:
+def _parse_answer(
+    question: Question, options: list[Option], inbound: Inbound, lang: str
+) -> _Answer:
     raw = inbound.choice if inbound.choice is not None else (inbound.text or "")
     qtype = question.type
     if qtype == QuestionType.free_text:
@@ -229,6 +257,9 @@ def _parse_answer(question: Question, options: list[Option], inbound: Inbound) -
                 values.append(matched)
         if not values:
             return _Answer(error="invalid_multiple")
+        exclusive = [o for o in options if o.exclusive and o.value in values]
+        if exclusive and len(values) > 1:
+            return _Answer(error="exclusive_choice", label=exclusive[0].label.get(lang))
         if question.max_choices and len(values) > question.max_choices:
             return _Answer(error="too_many", max=question.max_choices)
         order = {o.value: i for i, o in enumerate(options)}
@@ -531,7 +562,7 @@ def _step_asking(
         s.ask(question)
         return
     options = question.resolved_options(dict(s.ctx.places) if s.ctx.places else None)
-    answer = _parse_answer(question, options, inbound)
+    answer = _parse_answer(question, options, inbound, progress.lang)
     if answer.error:
         s.ask(question, s.catalogue.get(answer.error, progress.lang, **answer.error_values))
         return

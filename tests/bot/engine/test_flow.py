@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -145,6 +145,22 @@ class TestInvalidInput:
         assert keys(s) == ["leeftijd"]
         assert s.outbound[0].text.startswith(CAT.get("invalid_choice"))
         assert s.effects == ()
+
+    @pytest.mark.parametrize(("typed", "band"), [("14", "12-15"), ("14 jaar", "12-15"), ("2", "16-17"), ("19", "18-23")])
+    def test_typed_age_maps_to_its_band(self, jongeren: Definition, typed: str, band: str) -> None:
+        run = start(jongeren)
+        run.send(typed)
+        assert run.progress.answers["leeftijd"] == band  # "2" is no age in any band: option 2
+
+    def test_exclusive_option_cannot_be_combined(self) -> None:
+        ouders = load_templates()["bouwsteen1-ouders"]
+        run = start(ouders)
+        question = ouders.question("zorgen_onderwerp")
+        geen = next(i for i, o in enumerate(question.options, 1) if o.exclusive)
+        run.progress = replace(run.progress, current="zorgen_onderwerp")
+        s = run.send(f"1,{geen}")
+        assert keys(s) == ["zorgen_onderwerp"] and s.effects == ()
+        assert "niet samen met iets anders" in s.outbound[0].text
 
     def test_scale_out_of_range(self, jongeren: Definition) -> None:
         run = start(jongeren)

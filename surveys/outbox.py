@@ -1,0 +1,181 @@
+"""Claim, lease and settle outbox rows for a channel's sender (never commits on its own).
+
+The sender claims due rows in a transaction of its own and commits that claim *before* it
+sends anything. A claim is a lease: ``attempts`` goes up and ``next_attempt_at`` moves to the
+end of the lease, so no other sender (or a restarted one) picks the row while it is in flight.
+On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so concurrent senders never block on
+or double-claim a row; on SQLite every write transaction is ``BEGIN IMMEDIATE`` (see
+:mod:`surveys.db`), which serialises claims.
+
+Outcome after a crash: a row whose claim committed but whose ``sent`` mark did not (the process
+died during the HTTP call or before the mark was flushed) stays ``pending``; when its lease ends
+it is claimed and sent again. That narrow window is therefore *at least once*; everywhere else
+(committed-not-claimed, claimed-and-marked) it is exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from surveys import service
+from surveys.models import Contact, ContactStatus, OutboxMessage, OutboxStatus, utc_now
+
+MAX_ERROR = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A leased outbox row, detached from the session.
+
+    Attributes:
+        id: Outbox id (orders messages per address).
+        address: Where the channel delivers it.
+        payload: The serialised outbound message.
+        attempts: Claims so far, this one included.
+    """
+
+    id: int
+    address: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    channel: str,
+    limit: int,
+    lease_seconds: float,
+    now: datetime | None = None,
+    exclude: Sequence[int] = (),
+) -> list[ClaimedMessage]:
+    """Lease up to ``limit`` due pending rows of ``channel``, oldest first.
+
+    Args:
+        session: A session whose transaction the caller commits right after this call.
+        channel: Channel name (``telegram``).
+        limit: Most rows to claim.
+        lease_seconds: How long the claim holds before another sender may take the row.
+        now: The current time (tests freeze it).
+        exclude: Ids this sender already holds in memory (never claimed twice in-process).
+
+    Returns:
+        The claimed rows in id order.
+    """
+    now = now or utc_now()
+    stmt = (
+        select(OutboxMessage.id, OutboxMessage.address, OutboxMessage.payload)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == OutboxStatus.pending.value,
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if exclude:
+        stmt = stmt.where(OutboxMessage.id.not_in(list(exclude)))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return []
+    ids = [int(r[0]) for r in rows]
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(
+            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=now + timedelta(seconds=lease_seconds),
+        )
+        .returning(OutboxMessage.id, OutboxMessage.attempts)
+    )
+    attempts = {int(i): int(a) for i, a in result.all()}
+    return [
+        ClaimedMessage(id=int(i), address=str(a), payload=dict(p), attempts=attempts[int(i)])
+        for i, a, p in rows
+    ]
+
+
+async def mark_sent(session: AsyncSession, ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """Mark delivered rows ``sent`` (rows cancelled meanwhile stay cancelled)."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status == OutboxStatus.pending.value)
+        .values(status=OutboxStatus.sent.value, sent_at=now or utc_now(), last_error=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def reschedule(session: AsyncSession, message_id: int, *, at: datetime, error: str) -> None:
+    """Give a row back for a later attempt (after a 429, a 5xx or a network error)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.pending.value)
+        .values(next_attempt_at=at, last_error=error[:MAX_ERROR])
+    )
+
+
+async def mark_failed(session: AsyncSession, message_id: int, *, error: str) -> None:
+    """Give up on a row (permanent error or too many attempts)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.pending.value)
+        .values(status=OutboxStatus.failed.value, last_error=error[:MAX_ERROR])
+    )
+
+
+async def stop_address(session: AsyncSession, *, channel: str, address: str) -> int:
+    """The channel says this address can no longer be reached (blocked): stop it.
+
+    Marks every contact of ``channel`` with this delivery address stopped and cancels its
+    queued messages. Returns the number of contacts stopped.
+    """
+    result = await session.execute(
+        update(Contact)
+        .where(Contact.channel == channel, Contact.address == address)
+        .values(status=ContactStatus.stopped.value)
+    )
+    await service.cancel_outbox(session, channel=channel, address=address)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def stop_contact_by_key(session: AsyncSession, *, channel: str, address_key: str) -> bool:
+    """Stop the contact with this pseudonymous key (blocked bot); False if there is none."""
+    contact = await session.scalar(
+        select(Contact).where(Contact.channel == channel, Contact.address_key == address_key)
+    )
+    if contact is None:
+        return False
+    await service.stop_contact(session, contact)
+    return True
+
+
+async def contact_language(session: AsyncSession, *, channel: str, address_key: str) -> str | None:
+    """The language a contact chose, or None for an unknown contact."""
+    return await session.scalar(
+        select(Contact.language).where(Contact.channel == channel, Contact.address_key == address_key)
+    )
+
+
+async def get_payload(
+    session: AsyncSession, *, message_id: int, channel: str, address: str
+) -> dict[str, Any] | None:
+    """The payload of one outbox row, only if it was queued for this channel and address."""
+    row = await session.scalar(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+        )
+    )
+    return dict(row) if row is not None else None
+
