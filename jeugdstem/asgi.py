@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from fastapi import FastAPI
 
@@ -16,14 +17,18 @@ from surveys.privacy.pii import scrub
 from surveys.settings import get_settings as surveys_settings
 
 
-def scrub_text(text: str) -> str:
-    """Scrub personal data from free text before storage."""
-    return scrub(text).text
+def scrub_text(text: str, schools: Sequence[str]) -> str:
+    """Scrub personal data (and the round's school names) from free text before storage."""
+    return scrub(text, schools=schools).text
 
 
 def engine_config() -> EngineConfig:
     """The engine shell's configuration from settings."""
-    return EngineConfig(pepper=bot_settings().pepper.get_secret_value(), scrub=scrub_text)
+    return EngineConfig(
+        pepper=bot_settings().pepper.get_secret_value(),
+        quarantine_key=surveys_settings().quarantine_key.get_secret_value(),
+        scrub=scrub_text,
+    )
 
 
 def create_app() -> FastAPI:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -297,3 +298,29 @@ class AuditLog(Base):
     object_id: Mapped[str | None] = mapped_column(String(64), default=None)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class SafeguardingSignal(Base):
+    """A possible crisis or disclosure, kept apart from answers, the text encrypted.
+
+    Readable only by the safeguarding role of the same municipality; every read is audited.
+    Never used for clustering or exports.
+    """
+
+    __tablename__ = "safeguarding_signals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True, default=None
+    )
+    round_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("rounds.id", ondelete="SET NULL"), default=None
+    )
+    participant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), default=None
+    )
+    question_key: Mapped[str | None] = mapped_column(String(40), default=None)
+    category: Mapped[str] = mapped_column(String(16))
+    subtype: Mapped[str | None] = mapped_column(String(32), default=None)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)

@@ -34,9 +34,11 @@ from surveys.models import (
     ProcessedEvent,
     Round,
     RoundStatus,
+    SafeguardingSignal,
     SurveyDefinition,
     utc_now,
 )
+from surveys.privacy.quarantine import decrypt_text, encrypt_text
 
 T = TypeVar("T", bound=tuple[Any, ...])
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes get typed over
@@ -508,7 +510,7 @@ async def erase_participant(
     ).all()
     for contact in contacts:
         await cancel_outbox(session, channel=contact.channel, address=contact.address)
-    for model in (Answer, Conversation, Contact):
+    for model in (Answer, SafeguardingSignal, Conversation, Contact):
         result = await session.execute(delete(model).where(model.participant_id == participant_id))
         counts[model.__tablename__] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     result = await session.execute(delete(Participant).where(Participant.id == participant_id))
@@ -580,3 +582,149 @@ async def mark_delivered(session: AsyncSession, *, channel: str, address: str, u
         .values(status=OutboxStatus.sent.value, sent_at=utc_now())
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def unlink_contacts(session: AsyncSession, participant_id: uuid.UUID) -> int:
+    """Delete every way to reach a participant, keeping the answers (anonymous path)."""
+    result = await session.execute(delete(Contact).where(Contact.participant_id == participant_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- safeguarding quarantine -----------------------------------------------------------------
+
+
+async def quarantine_text(
+    session: AsyncSession,
+    *,
+    key: str,
+    text: str,
+    category: str,
+    subtype: str | None,
+    round_: Round | None,
+    participant_id: uuid.UUID | None,
+    question_key: str | None,
+) -> SafeguardingSignal:
+    """Store a possible crisis or disclosure text, encrypted, apart from the answers."""
+    row = SafeguardingSignal(
+        municipality_id=round_.municipality_id if round_ else None,
+        round_id=round_.id if round_ else None,
+        participant_id=participant_id,
+        question_key=question_key,
+        category=category,
+        subtype=subtype,
+        ciphertext=encrypt_text(key, text),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class QuarantineItem:
+    """One decrypted quarantine entry, for the safeguarding role."""
+
+    id: uuid.UUID
+    round_id: uuid.UUID | None
+    category: str
+    subtype: str | None
+    text: str
+    created_at: datetime
+
+
+async def read_quarantine(
+    session: AsyncSession,
+    *,
+    key: str,
+    municipality_id: uuid.UUID,
+    actor: str,
+    reason: str,
+) -> list[QuarantineItem]:
+    """Decrypt the quarantine of one municipality; every read is audited with its reason.
+
+    Raises:
+        Conflict: No reason was given.
+    """
+    if len(reason.strip()) < 5:
+        raise Conflict("a reason is required to read the safeguarding quarantine")
+    stmt = scoped(select(SafeguardingSignal), municipality_id, SafeguardingSignal).order_by(
+        SafeguardingSignal.created_at
+    )
+    rows = (await session.scalars(stmt)).all()
+    await record_audit(
+        session,
+        actor=actor,
+        action="quarantine.read",
+        municipality_id=municipality_id,
+        object_type="safeguarding_signals",
+        detail={"reason": reason.strip()[:200], "rows": len(rows)},
+    )
+    return [
+        QuarantineItem(
+            r.id, r.round_id, r.category, r.subtype, decrypt_text(key, r.ciphertext), r.created_at
+        )
+        for r in rows
+    ]
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+async def purge_expired(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    inbox_days: int = 7,
+    quarantine_days: int = 30,
+) -> dict[str, int]:
+    """Delete data past its retention period and audit the counts.
+
+    * processed inbound events older than ``inbox_days``;
+    * delivered, cancelled or failed outbox rows older than ``inbox_days``;
+    * quarantined safeguarding texts older than ``quarantine_days``;
+    * answers and conversations of rounds whose end (or start, if open-ended) plus the round's
+      ``retention_days`` lies before ``now``; participants left without any conversation.
+    """
+    from datetime import timedelta
+
+    counts: dict[str, int] = {}
+
+    async def run(name: str, stmt: Any) -> None:
+        result = await session.execute(stmt)
+        counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    inbox_cutoff = now - timedelta(days=inbox_days)
+    await run(
+        "processed_events", delete(ProcessedEvent).where(ProcessedEvent.created_at < inbox_cutoff)
+    )
+    await run(
+        "outbox",
+        delete(OutboxMessage).where(
+            OutboxMessage.created_at < inbox_cutoff,
+            OutboxMessage.status != OutboxStatus.pending.value,
+        ),
+    )
+    await run(
+        "safeguarding_signals",
+        delete(SafeguardingSignal).where(
+            SafeguardingSignal.created_at < now - timedelta(days=quarantine_days)
+        ),
+    )
+    expired: list[uuid.UUID] = []
+    for round_ in (await session.scalars(select(Round))).all():
+        end = round_.closes_at or round_.opens_at or round_.created_at
+        if end + timedelta(days=round_.retention_days) < now:
+            expired.append(round_.id)
+    counts["answers"] = counts["conversations"] = 0
+    if expired:
+        await run("answers", delete(Answer).where(Answer.round_id.in_(expired)))
+        await run("conversations", delete(Conversation).where(Conversation.round_id.in_(expired)))
+    orphans = (
+        select(Participant.id)
+        .where(
+            ~select(Conversation.id).where(Conversation.participant_id == Participant.id).exists()
+        )
+        .where(~select(Contact.id).where(Contact.participant_id == Participant.id).exists())
+    )
+    await run("participants", delete(Participant).where(Participant.id.in_(orphans)))
+    await record_audit(session, actor="retention", action="retention.purged", detail=counts)
+    return counts

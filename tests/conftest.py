@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -83,3 +84,55 @@ async def sessionmaker(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[
     async with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             await conn.execute(table.delete())
+
+
+# --- SEC-13: a log capture over the whole run holds no answer text, token or secret ----------
+
+LOG_SECRETS = [
+    "test-pepper-0123456789abcdef",  # the pepper the tests use
+    "42:TEST",  # the fake bot token
+    "ik wil niet meer leven",  # answer texts the tests send
+    "bel me 06-12345678",
+    "Weinig te doen in de avond",
+    "Te veel toetsen tegelijk",
+]
+
+
+class _LogRecorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken format string is still worth scanning
+            text = str(record.msg)
+        extras = {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+        exc = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+        self.lines.append(f"{record.name} {text} {extras} {exc}")
+
+
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+}
+_RECORDER = _LogRecorder()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.addHandler(_RECORDER)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)  # what production logs; DEBUG would be a choice to review
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = [
+        (secret, line[:200]) for line in _RECORDER.lines for secret in LOG_SECRETS if secret in line
+    ]
+    if leaks:
+        print("\nSEC-13: secrets or answer text found in logs:")
+        for secret, line in leaks[:20]:
+            print(f"  {secret!r} in: {line}")
+        session.exitstatus = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,20 +22,22 @@ from bot.engine.messages import (
     EraseParticipant,
     Inbound,
     Outbound,
+    Quarantine,
     SetLanguage,
     StopContact,
     StoreAnswer,
+    UnlinkContact,
 )
 from surveys import service
 from surveys.definitions import Definition
-from surveys.models import Contact, ContactStatus, Conversation, utc_now
+from surveys.models import Contact, ContactStatus, Conversation, Round, utc_now
 from surveys.privacy.pseudonyms import pseudonymise
 
 log = logging.getLogger(__name__)
 _CODE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 
 
-def _keep(text: str) -> str:
+def _keep(text: str, schools: Sequence[str]) -> str:
     return text
 
 
@@ -45,13 +47,16 @@ class EngineConfig:
 
     Attributes:
         pepper: Secret for the contact pseudonym (from settings, never from the database).
+        quarantine_key: Key that encrypts quarantined safeguarding texts.
         catalogue: Participant-facing copy.
-        scrub: Removes personal data from free text before it is stored.
+        scrub: Removes personal data from free text before it is stored; gets the text and
+            the round's school names.
     """
 
     pepper: str
+    quarantine_key: str = ""
     catalogue: Catalogue = field(default_factory=default_catalogue)
-    scrub: Callable[[str], str] = _keep
+    scrub: Callable[[str, Sequence[str]], str] = _keep
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
                 )
 
     definition: Definition | None = None
+    round_: Round | None = None
     context = RoundContext()
     progress = Progress(lang=contact.language)
     conversation_id = conversation.id if conversation else contact.active_conversation_id
@@ -136,6 +142,7 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
             status=service.round_status(round_, utc_now()),
             places={k: list(v) for k, v in scope.items() if k in ("wijk", "school", "klas")},
             retention_days=round_.retention_days,
+            under16=scope.get("under16", "allowed"),
         )
         progress = Progress.from_dict(conversation.progress)
         if not conversation.progress:
@@ -143,10 +150,17 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
 
     result = step(definition, progress, start_inbound, context=context, catalogue=config.catalogue)
 
-    erased = False
+    erased = unlinked = False
     for effect in result.effects:
-        if isinstance(effect, StoreAnswer) and conversation is not None:
-            text = config.scrub(effect.text) if effect.text is not None else None
+        if isinstance(effect, Quarantine):
+            await _quarantine(session, config, effect, round_, contact)
+        elif isinstance(effect, UnlinkContact):
+            await service.unlink_contacts(session, contact.participant_id)
+            session.expunge(contact)
+            unlinked = True
+        elif isinstance(effect, StoreAnswer) and conversation is not None:
+            schools = (round_.scope or {}).get("school", []) if round_ else []
+            text = config.scrub(effect.text, schools) if effect.text is not None else None
             await service.save_answer(
                 session,
                 conversation,
@@ -169,7 +183,7 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
 
     if not erased:
         restarted = command == "start" or start_inbound is not inbound
-        if restarted and result.progress.state != "stopped":
+        if not unlinked and restarted and result.progress.state != "stopped":
             contact.status = ContactStatus.active.value
         if conversation is not None:
             conversation.progress = result.progress.to_dict()
@@ -177,8 +191,36 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
             conversation.current_question = result.progress.current
             conversation.updated_at = utc_now()
     return await _reply(
-        session, inbound, None if erased else contact, conversation, list(result.outbound)
+        session,
+        inbound,
+        None if erased else contact,
+        None if erased else conversation,
+        list(result.outbound),
     )
+
+
+async def _quarantine(
+    session: AsyncSession,
+    config: EngineConfig,
+    effect: Quarantine,
+    round_: Round | None,
+    contact: Contact,
+) -> None:
+    """Store the signal; a failure here must never stop the help card from going out."""
+    try:
+        async with session.begin_nested():
+            await service.quarantine_text(
+                session,
+                key=config.quarantine_key,
+                text=effect.text,
+                category=effect.category,
+                subtype=effect.subtype,
+                round_=round_,
+                participant_id=contact.participant_id,
+                question_key=effect.question_key,
+            )
+    except Exception:
+        log.exception("quarantine write failed; help card sent anyway")
 
 
 def _text(config: EngineConfig, key: str, contact: Contact) -> Outbound:

@@ -22,24 +22,37 @@ from bot.engine.messages import (
     EraseParticipant,
     Inbound,
     Outbound,
+    Quarantine,
     SetLanguage,
     StopContact,
     StoreAnswer,
+    UnlinkContact,
 )
 from surveys.definitions import MAX_FREE_TEXT, Definition, Option, Question, QuestionType
+from surveys.privacy.safeguarding import NO_SIGNAL, classify, help_card
 
 State = Literal[
-    "new", "consent", "asking", "paused", "confirm_erase", "done", "declined", "stopped"
+    "new",
+    "consent",
+    "asking",
+    "paused",
+    "parent_consent",
+    "confirm_erase",
+    "done",
+    "declined",
+    "stopped",
 ]
 RoundStatus = Literal["open", "closed", "not_open"]
-FREE_TEXT_MARK = (
-    "[tekst]"  # stands in for free text in progress; the text itself is never kept there
-)
+Under16 = Literal["allowed", "anonymous", "parent_consent"]
+# Stands in for free text in progress; the text itself is never kept there.
+FREE_TEXT_MARK = "[tekst]"
 
 CMD_PREFIX = "cmd:"
 CONSENT_YES, CONSENT_NO = "cmd:consent-yes", "cmd:consent-no"
 ERASE_YES, ERASE_NO = "cmd:erase-yes", "cmd:erase-no"
 CONTINUE, STOP = "cmd:continue", "cmd:stop"
+PARENT_YES = "cmd:parent-yes"
+PARENT_CONSENT_KEY = "ouder_toestemming"
 
 COMMANDS: dict[str, str] = {
     "start": "start",
@@ -83,6 +96,7 @@ class Progress:
     history: tuple[str, ...] = ()
     lang: str = "nl"
     resume: State | None = None
+    under16: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Serialise to plain JSON data."""
@@ -93,6 +107,7 @@ class Progress:
             "history": list(self.history),
             "lang": self.lang,
             "resume": self.resume,
+            "under16": self.under16,
         }
 
     @classmethod
@@ -107,6 +122,7 @@ class Progress:
             history=tuple(data.get("history") or ()),
             lang=data.get("lang", "nl"),
             resume=data.get("resume"),
+            under16=bool(data.get("under16", False)),
         )
 
 
@@ -118,11 +134,14 @@ class RoundContext:
         status: ``open``, ``closed`` or ``not_open`` (scheduled for later).
         places: Scope lists of the round (``wijk``, ``school``, ``klas``) for place questions.
         retention_days: How long answers are kept (told in the consent text).
+        under16: The municipality's path for participants under 16: ``allowed``,
+            ``anonymous`` (nothing kept to reach them after the survey) or ``parent_consent``.
     """
 
     status: RoundStatus = "open"
     places: Mapping[str, list[str]] = field(default_factory=dict)
     retention_days: int = 365
+    under16: Under16 = "allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,9 +402,36 @@ class _Stepper:
         if nxt is None:
             self.progress = replace(self.progress, state="done", current=None)
             self.effects.append(Complete())
+            if self.progress.under16 and self.ctx.under16 == "anonymous":
+                self.effects.append(UnlinkContact())
             self.out.append(Outbound(self.definition.outro.get(self.progress.lang)))
         else:
             self.ask(nxt)
+
+    def parent_consent(self) -> None:
+        lang = self.progress.lang
+        self.progress = replace(self.progress, state="parent_consent")
+        self.out.append(
+            Outbound(
+                self.catalogue.get("parent_consent", lang),
+                (
+                    Choice(PARENT_YES, self.catalogue.get("parent_yes", lang)),
+                    Choice(STOP, self.catalogue.get("stop_label", lang)),
+                ),
+            )
+        )
+
+    def pause_prompt(self) -> None:
+        lang = self.progress.lang
+        self.out.append(
+            Outbound(
+                self.catalogue.get("paused", lang),
+                (
+                    Choice(CONTINUE, self.catalogue.get("continue", lang)),
+                    Choice(STOP, self.catalogue.get("stop_label", lang)),
+                ),
+            )
+        )
 
     def result(self) -> Step:
         return Step(self.progress, tuple(self.out), tuple(self.effects))
@@ -426,7 +472,21 @@ def step(
         s.say("media_not_supported")
         return s.result()
     if command == "help":
-        s.say("help")
+        s.out.append(Outbound(help_card(NO_SIGNAL, lang=progress.lang)))
+        return s.result()
+    typed = inbound.text if inbound.choice is None and command is None else None
+    signal = classify(typed) if typed else NO_SIGNAL
+    if signal.category != "none":
+        # Help first, at once; the text goes to the encrypted quarantine, never to answers.
+        assert typed is not None
+        s.out.append(Outbound(help_card(signal, lang=progress.lang)))
+        s.effects.append(
+            Quarantine(typed, signal.category, signal.subtype, question_key=progress.current)
+        )
+        if state in ("asking", "paused", "parent_consent", "confirm_erase"):
+            resume = progress.resume if state in ("paused", "confirm_erase") else state
+            s.progress = replace(progress, state="paused", resume=resume or "asking")
+            s.pause_prompt()
         return s.result()
     if command == "privacy":
         s.say("privacy")
@@ -488,7 +548,11 @@ def step(
             s.progress = progress = replace(progress, state=state, resume=None)
         if state in ("new", "declined", "consent"):
             s.consent()
-        elif state in ("asking", "paused"):
+        elif state == "parent_consent":
+            s.parent_consent()
+        elif state == "paused":
+            s.pause_prompt()
+        elif state == "asking":
             s.ask_current("resume")
         else:
             s.say("already_done")
@@ -512,19 +576,25 @@ def step(
     elif state == "done":
         s.say("already_done")
     elif state == "paused":
-        if command == "continue" or inbound.choice == CONTINUE:
-            s.ask_current()
+        if command == "continue" or inbound.choice == CONTINUE or _is(inbound, CONTINUE, YES):
+            s.progress = replace(progress, state="asking", resume=None)
+            if s.progress.current is None:
+                s.advance()
+            else:
+                s.ask_current()
         else:
-            lang = progress.lang
-            s.out.append(
-                Outbound(
-                    catalogue.get("paused", lang),
-                    (
-                        Choice(CONTINUE, catalogue.get("continue", lang)),
-                        Choice(STOP, catalogue.get("stop_label", lang)),
-                    ),
-                )
-            )
+            s.pause_prompt()
+    elif state == "parent_consent":
+        if inbound.choice == PARENT_YES or _is(inbound, PARENT_YES, YES):
+            s.effects.append(StoreAnswer(PARENT_CONSENT_KEY, "ja"))
+            s.progress = replace(progress, state="asking")
+            s.advance()
+        elif _is(inbound, STOP, NO):
+            s.progress = replace(progress, state="stopped", resume="parent_consent")
+            s.effects.append(StopContact())
+            s.say("stopped")
+        else:
+            s.parent_consent()
     else:
         _step_asking(s, definition, command, inbound)
     return s.result()
@@ -571,4 +641,20 @@ def _step_asking(
     answers = dict(progress.answers)
     answers[question.key] = answer.value
     s.progress = replace(progress, answers=answers, history=(*progress.history, question.key))
+    if question.type == QuestionType.age_band and isinstance(answer.value, str):
+        young = _under_16(answer.value)
+        s.progress = replace(s.progress, under16=young)
+        if young and s.ctx.under16 == "parent_consent" and PARENT_CONSENT_KEY not in answers:
+            s.parent_consent()
+            return
+        if young and s.ctx.under16 == "anonymous":
+            s.say("under16_anonymous")
     s.advance()
+
+
+def _under_16(band: str) -> bool:
+    """Whether every age in a band value such as ``12-15`` is below 16."""
+    match = _BAND.match(band)
+    if match is None or not match.group(2):
+        return False
+    return int(match.group(2)) < 16

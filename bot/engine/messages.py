@@ -130,4 +130,28 @@ class SetLanguage:
     lang: str
 
 
-Effect = StoreAnswer | DeleteAnswer | Complete | StopContact | EraseParticipant | SetLanguage
+@dataclass(frozen=True, slots=True)
+class Quarantine:
+    """Keep a possible crisis or disclosure text apart, encrypted; never as an answer."""
+
+    text: str
+    category: str
+    subtype: str | None
+    question_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnlinkContact:
+    """Forget how to reach this participant (the anonymous path for under-16s)."""
+
+
+Effect = (
+    StoreAnswer
+    | DeleteAnswer
+    | Complete
+    | StopContact
+    | EraseParticipant
+    | SetLanguage
+    | Quarantine
+    | UnlinkContact
+)

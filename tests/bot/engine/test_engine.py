@@ -11,6 +11,8 @@ from bot.engine.engine import EngineConfig, handle
 from bot.engine.flow import CONSENT_YES, ERASE_YES
 from bot.engine.messages import Inbound
 from surveys import service
+from surveys.privacy.pii import scrub
+from surveys.privacy.quarantine import generate_key
 from surveys.models import (
     Answer,
     AuditLog,
@@ -23,7 +25,12 @@ from surveys.models import (
 )
 from tests.factories import create_activity, create_round
 
-CFG = EngineConfig(pepper="test-pepper-0123456789abcdef", scrub=lambda t: t.replace("06-12345678", "[telefoon]"))
+QKEY = generate_key()
+CFG = EngineConfig(
+    pepper="test-pepper-0123456789abcdef",
+    quarantine_key=QKEY,
+    scrub=lambda text, schools: scrub(text, schools=schools).text,
+)
 
 
 class Chat:
@@ -34,9 +41,13 @@ class Chat:
         self.address = address
         self.n = 0
 
-    async def send(self, text: str | None = None, *, choice: str | None = None, event: str | None = None):
+    async def send(
+        self, text: str | None = None, *, choice: str | None = None, event: str | None = None
+    ):
         self.n += 1
-        inbound = Inbound("web", self.address, event or f"{self.address}-{self.n}", text=text, choice=choice)
+        inbound = Inbound(
+            "web", self.address, event or f"{self.address}-{self.n}", text=text, choice=choice
+        )
         async with self.maker() as session, session.begin():
             return await handle(session, inbound, config=CFG)
 
@@ -63,7 +74,15 @@ class TestHandle:
         async with sessionmaker() as s:
             answers = {a.question_key: a for a in (await s.scalars(select(Answer))).all()}
             conv = (await s.scalars(select(Conversation))).one()
-        assert set(answers) == {"leeftijd", "wijk", "welbevinden", "zorg", "veilig", "vrije_tijd", "vertrouwen"}
+        assert set(answers) == {
+            "leeftijd",
+            "wijk",
+            "welbevinden",
+            "zorg",
+            "veilig",
+            "vrije_tijd",
+            "vertrouwen",
+        }
         assert answers["zorg"].text == "bel me [telefoon]" and answers["zorg"].kind == "zorg"
         assert answers["wijk"].value == "noord"
         assert conv.completed_at is not None and conv.state == "done"
@@ -155,7 +174,10 @@ class TestStopAndErase:
         await chat.send(f"/start {r.start_code}")
         await chat.send("stop")
         async with sessionmaker() as s:
-            statuses = [m.status for m in (await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()]
+            statuses = [
+                m.status
+                for m in (await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+            ]
             contact = (await s.scalars(select(Contact))).one()
         assert statuses == ["cancelled", "pending"]  # the stop confirmation itself still goes out
         assert contact.status == ContactStatus.stopped.value

@@ -46,10 +46,14 @@ class Run:
     last: Step | None = None
     n: int = 0
 
-    def send(self, text: str | None = None, *, choice: str | None = None, kind: str = "text") -> Step:
+    def send(
+        self, text: str | None = None, *, choice: str | None = None, kind: str = "text"
+    ) -> Step:
         self.n += 1
         inbound = Inbound("test", "addr", f"e{self.n}", text=text, choice=choice, kind=kind)  # type: ignore[arg-type]
-        self.last = step(self.definition, self.progress, inbound, context=self.context, catalogue=CAT)
+        self.last = step(
+            self.definition, self.progress, inbound, context=self.context, catalogue=CAT
+        )
         self.progress = self.last.progress
         return self.last
 
@@ -84,12 +88,17 @@ class TestParseCommand:
     def test_whole_message_commands(self, text: str, command: str) -> None:
         assert parse_command(Inbound("t", "a", "e", text=text))[0] == command
 
-    @pytest.mark.parametrize("text", ["dit helpt niet", "ik wil stoppen met school", "terug naar huis"])
+    @pytest.mark.parametrize(
+        "text", ["dit helpt niet", "ik wil stoppen met school", "terug naar huis"]
+    )
     def test_words_inside_an_answer_are_not_commands(self, text: str) -> None:
         assert parse_command(Inbound("t", "a", "e", text=text)) == (None, "")
 
     def test_start_with_code(self) -> None:
-        assert parse_command(Inbound("t", "a", "e", text="/start demo-Code_1")) == ("start", "demo-Code_1")
+        assert parse_command(Inbound("t", "a", "e", text="/start demo-Code_1")) == (
+            "start",
+            "demo-Code_1",
+        )
 
 
 class TestFullRound:
@@ -103,7 +112,9 @@ class TestFullRound:
         assert keys(run.send("Noord")) == ["welbevinden"]
         assert keys(run.send("🙂")) == ["zorg"]
         s = run.send("Te veel toetsen tegelijk")
-        assert s.effects == (StoreAnswer("zorg", FREE_TEXT_MARK, "Te veel toetsen tegelijk", "zorg"),)
+        assert s.effects == (
+            StoreAnswer("zorg", FREE_TEXT_MARK, "Te veel toetsen tegelijk", "zorg"),
+        )
         assert keys(s) == ["kans"]
         assert keys(run.send("overslaan")) == ["veilig"]
         assert keys(run.send("4")) == ["vrije_tijd"]
@@ -146,7 +157,9 @@ class TestInvalidInput:
         assert s.outbound[0].text.startswith(CAT.get("invalid_choice"))
         assert s.effects == ()
 
-    @pytest.mark.parametrize(("typed", "band"), [("14", "12-15"), ("14 jaar", "12-15"), ("2", "16-17"), ("19", "18-23")])
+    @pytest.mark.parametrize(
+        ("typed", "band"), [("14", "12-15"), ("14 jaar", "12-15"), ("2", "16-17"), ("19", "18-23")]
+    )
     def test_typed_age_maps_to_its_band(self, jongeren: Definition, typed: str, band: str) -> None:
         run = start(jongeren)
         run.send(typed)
@@ -267,7 +280,9 @@ class TestCommands:
 
 
 class TestRoundStatus:
-    @pytest.mark.parametrize(("status", "key"), [("closed", "round_closed"), ("not_open", "round_not_open")])
+    @pytest.mark.parametrize(
+        ("status", "key"), [("closed", "round_closed"), ("not_open", "round_not_open")]
+    )
     def test_closed_round_says_so(self, jongeren: Definition, status: str, key: str) -> None:
         run = Run(jongeren, context=RoundContext(status=status))  # type: ignore[arg-type]
         assert run.send("/start").outbound[0].text == CAT.get(key)

@@ -26,6 +26,7 @@ from bot.engine.flow import (
     step,
 )
 from bot.engine.messages import AnswerValue, Complete, DeleteAnswer, Inbound, StoreAnswer
+from surveys.privacy.safeguarding import NO_SIGNAL, help_card
 from surveys.definitions import Definition, load_templates
 
 CAT = default_catalogue()
@@ -546,7 +547,7 @@ def assert_hulp_leaves_progress(run: Run) -> None:
     assert len(s.outbound) == 1, current
     assert "0800-0432" in s.outbound[0].text, current
     assert "113" in s.outbound[0].text, current
-    assert s.outbound[0].text == CAT.get("help"), current
+    assert s.outbound[0].text == help_card(NO_SIGNAL), current
     assert s.effects == (), current
     assert run.progress == before, current
 
