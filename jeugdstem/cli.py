@@ -82,8 +82,13 @@ def rounds_list(database_url: DbOption = None) -> None:
             return await service.list_rounds(session)
 
     now = utc_now()
-    table = Table("code", "municipality", "title", "bs", "status", "started", "completed")
-    for rc in _with_session(_url(database_url), work):
+    rows = _with_session(_url(database_url), work)
+    table = Table()
+    width = max((len(rc.round.start_code) for rc in rows), default=4)
+    table.add_column("code", no_wrap=True, min_width=width)
+    for name in ("municipality", "title", "bs", "status", "started", "completed"):
+        table.add_column(name)
+    for rc in rows:
         table.add_row(
             rc.round.start_code,
             rc.municipality,
@@ -117,6 +122,24 @@ def rounds_open(ref: str, database_url: DbOption = None) -> None:
 def rounds_close(ref: str, database_url: DbOption = None) -> None:
     """Close a round (REF is its id or start code)."""
     _set_status(ref, RoundStatus.closed, database_url)
+
+
+@app.command()
+def retention(database_url: DbOption = None) -> None:
+    """Delete data past its retention period (run daily, e.g. from cron)."""
+    settings = surveys_settings()
+
+    async def work(maker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+        async with maker() as session, session.begin():
+            return await service.purge_expired(
+                session,
+                utc_now(),
+                inbox_days=settings.inbox_retention_days,
+                quarantine_days=settings.quarantine_retention_days,
+            )
+
+    counts = _with_session(_url(database_url), work)
+    console.print("Deleted: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @app.command()

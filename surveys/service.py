@@ -114,7 +114,7 @@ async def get_definition(session: AsyncSession, definition_id: uuid.UUID) -> Def
         select(SurveyDefinition.source).where(SurveyDefinition.id == definition_id)
     )
     if source is None:
-        raise NotFound(f"survey definition {definition_id}")
+        raise NotFound(f"survey definition {definition_id} not found")
     definition = parse_definition(source, name=f"definition {definition_id}")
     if len(_DEFINITIONS) < 1024:
         _DEFINITIONS[definition_id] = definition
@@ -157,7 +157,7 @@ async def get_municipality(session: AsyncSession, slug: str) -> Municipality:
     """Return the municipality with ``slug``."""
     row = await session.scalar(select(Municipality).where(Municipality.slug == slug))
     if row is None:
-        raise NotFound(f"municipality '{slug}'")
+        raise NotFound(f"municipality '{slug}' not found")
     return row
 
 
@@ -229,7 +229,7 @@ async def find_round(
         stmt = scoped(stmt, municipality_id)
     row = await session.scalar(stmt)
     if row is None:
-        raise NotFound(f"round '{ref}'")
+        raise NotFound(f"round '{ref}' not found")
     return row
 
 
@@ -434,7 +434,7 @@ async def lock_conversation(
     )
     row = (await session.execute(stmt)).tuples().one_or_none()
     if row is None:
-        raise NotFound(f"conversation {conversation_id}")
+        raise NotFound(f"conversation {conversation_id} not found")
     return row
 
 

@@ -34,6 +34,12 @@ class TestDemoAndRounds:
         missing = runner.invoke(app, ["rounds", "close", "nope-nope", "--database-url", url])
         assert missing.exit_code == 1 and "not" in missing.output.lower()
 
+    def test_retention_command(self, tmp_path) -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path}/r.db"
+        assert runner.invoke(app, ["demo", "--no-serve", "--database-url", url]).exit_code == 0
+        result = runner.invoke(app, ["retention", "--database-url", url])
+        assert result.exit_code == 0 and "answers 0" in result.output  # demo rounds are fresh
+
     def test_db_upgrade_and_downgrade(self, tmp_path) -> None:
         url = f"sqlite+aiosqlite:///{tmp_path}/x.db"
         assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
@@ -64,7 +70,7 @@ class TestTerminalChat:
             )
             async with maker() as s:
                 done = await s.scalar(
-                    select(func.count()).select_from(Conversation).where(Conversation.completed_at.is_not(None))
+                    select(func.count()).select_from(Conversation).where(Conversation.completed_at.is_not(None), Conversation.activity_id.is_not(None))
                 )
                 answers = await s.scalar(select(func.count()).select_from(Answer))
             await engine.dispose()
