@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     TIMESTAMP,
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -324,3 +325,48 @@ class SafeguardingSignal(Base):
     subtype: Mapped[str | None] = mapped_column(String(32), default=None)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class ThemeRun(Base):
+    """One clustering run over a round's scrubbed answers, with its stored theme summary.
+
+    ``summary`` holds only aggregates (suppressed counts, labels, terms, trend) and, for quotes,
+    answer ids: quote texts are read from ``answers`` when shown, so an erased answer disappears
+    from every summary at once.
+    """
+
+    __tablename__ = "theme_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    round_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), index=True
+    )
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    mode: Mapped[str] = mapped_column(String(16))
+    model_version: Mapped[str] = mapped_column(String(80))
+    k_min: Mapped[int] = mapped_column(Integer)
+    total_respondents: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AnswerTheme(Base):
+    """Which theme(s) an answer belongs to in a run (cluster membership)."""
+
+    __tablename__ = "answer_themes"
+    __table_args__ = (
+        UniqueConstraint("run_id", "answer_id", "theme_id"),
+        Index("ix_answer_themes_run_theme", "run_id", "theme_id"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("theme_runs.id", ondelete="CASCADE"))
+    answer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), index=True
+    )
+    theme_id: Mapped[str] = mapped_column(String(60))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    primary: Mapped[bool] = mapped_column(default=True)
