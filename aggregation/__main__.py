@@ -11,6 +11,7 @@ from aggregation.exceptions import AggregationError
 from aggregation.settings import get_settings
 from surveys import db, service
 from surveys.exceptions import SurveysError
+from surveys.models import ThemeRun
 from surveys.settings import get_settings as surveys_settings
 
 
@@ -28,8 +29,8 @@ async def _run(args: argparse.Namespace) -> str:
             maker, round_.id, mode=args.mode, k=args.k, k_min=k_min, random_state=args.seed
         )
         async with maker() as session:
-            run = await jobs.latest_run(session, round_.id)
-        assert run is not None and run.id == run_id
+            run = await session.get(ThemeRun, run_id)
+        assert run is not None
         shown = sum(1 for t in run.summary["themes"] if t["size"] != "suppressed")
         return (
             f"Round '{round_.title}': {len(run.summary['themes'])} themes "
