@@ -101,12 +101,22 @@ async def _seed(url: str) -> str:
 
 def _start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, DATABASE_URL=url, JEUGDSTEM_ENV="development")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "jeugdstem.asgi:create_app", "--factory",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "jeugdstem.asgi:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
     )
-    return proc
 
 
 async def _wait_up(port: int) -> None:
@@ -114,7 +124,10 @@ async def _wait_up(port: int) -> None:
 
     for _ in range(100):
         try:
-            async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/chat/static/chat.css") as r:
+            async with (
+                aiohttp.ClientSession() as s,
+                s.get(f"http://127.0.0.1:{port}/chat/static/chat.css") as r,
+            ):
                 if r.status == 200:
                     return
         except aiohttp.ClientError:
@@ -123,7 +136,9 @@ async def _wait_up(port: int) -> None:
     raise RuntimeError("server did not start")
 
 
-async def _drive(port: int, code: str, users: int, seconds: float, baseline: bool) -> tuple[float, list[float], int]:
+async def _drive(
+    port: int, code: str, users: int, seconds: float, baseline: bool
+) -> tuple[float, list[float], int]:
     import aiohttp
 
     base = f"http://127.0.0.1:{port}"
@@ -142,7 +157,9 @@ async def _drive(port: int, code: str, users: int, seconds: float, baseline: boo
                 latencies.append(time.perf_counter() - t0)
                 continue
             jar = aiohttp.CookieJar(unsafe=True)
-            async with aiohttp.ClientSession(connector=connector, connector_owner=False, cookie_jar=jar) as me:
+            async with aiohttp.ClientSession(
+                connector=connector, connector_owner=False, cookie_jar=jar
+            ) as me:
                 async with me.get(f"{base}/chat/{code}") as r:
                     await r.read()
                 ack = 0
@@ -210,12 +227,13 @@ async def bench_http(backend: str, users: int, seconds: float, port: int) -> Non
         if cleanup:
             await cleanup()
     print(
-        f"web chat [{backend:10}] {users:3d} users: {rate:8.0f} msg/s  p50 {_pct(lat, .5):6.1f} ms"
-        f"  p95 {_pct(lat, .95):6.1f} ms  errors {errors}"
+        f"web chat [{backend:10}] {users:3d} users: {rate:8.0f} msg/s  p50 {_pct(lat, 0.5):6.1f} ms"
+        f"  p95 {_pct(lat, 0.95):6.1f} ms  errors {errors}"
     )
     print(
-        f"  baseline (static GET, same server):  {base_rate:8.0f} req/s  p50 {_pct(base_lat, .5):6.1f} ms"
-        f"  p95 {_pct(base_lat, .95):6.1f} ms   ratio {rate / base_rate:.2f}"
+        f"  baseline (static GET, same server):  {base_rate:8.0f} req/s"
+        f"  p50 {_pct(base_lat, 0.5):6.1f} ms"
+        f"  p95 {_pct(base_lat, 0.95):6.1f} ms   ratio {rate / base_rate:.2f}"
     )
 
 
@@ -226,11 +244,16 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, load {os.getloadavg()[0]:.2f}"
+    )
     engine_rate, trivial_rate = bench_pure(args.seconds)
     print(f"pure engine (1 core):  {engine_rate:10.0f} steps/s   target >= 20,000")
-    print(f"  baseline (trivial step): {trivial_rate:10.0f} steps/s   ratio {engine_rate / trivial_rate:.3f}")
+    print(
+        f"  baseline (trivial step): {trivial_rate:10.0f} steps/s"
+        f"   ratio {engine_rate / trivial_rate:.3f}"
+    )
     if args.skip_http:
         return
     for backend in ("sqlite", "postgresql"):

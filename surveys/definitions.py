@@ -178,7 +178,9 @@ class Question(_Strict):
         if self.max_choices is not None and (
             t != QuestionType.multiple_choice or not 1 <= self.max_choices <= len(self.options)
         ):
-            raise ValueError("max_choices only fits a multiple_choice question, 1..number of options")
+            raise ValueError(
+                "max_choices only fits a multiple_choice question, 1..number of options"
+            )
         if t != QuestionType.multiple_choice and any(o.exclusive for o in self.options):
             raise ValueError("only options of a multiple_choice question can be exclusive")
         if t != QuestionType.place and self.scope is not None:
@@ -190,7 +192,25 @@ class Question(_Strict):
         return self
 
     def resolved_options(self, places: dict[str, list[str]] | None = None) -> list[Option]:
-        """Options to offer, filling in the fixed answers of age band, yes/no, scale and place."""
+        """Options to offer, filling in the fixed answers of age band, yes/no, scale and place.
+
+        The result is cached per question and scope (questions are immutable); callers get a
+        fresh list but must not mutate the options.
+        """
+        names: tuple[str, ...] = ()
+        if self.type == QuestionType.place and self.scope is not None and places:
+            names = tuple(places.get(self.scope.value) or ())
+        cache_key = (id(self), names)
+        hit = _OPTIONS_CACHE.get(cache_key)
+        if hit is not None and hit[0] is self:
+            return list(hit[1])
+        options = self._build_options(names)
+        if len(_OPTIONS_CACHE) > 4096:
+            _OPTIONS_CACHE.clear()
+        _OPTIONS_CACHE[cache_key] = (self, tuple(options))
+        return options
+
+    def _build_options(self, names: tuple[str, ...]) -> list[Option]:
         if self.type == QuestionType.yes_no:
             return [
                 Option(value="ja", label=Text(nl="Ja", en="Yes")),
@@ -204,12 +224,14 @@ class Question(_Strict):
             return [Option(value=str(i), label=Text(nl=str(i), en=str(i))) for i in range(1, 6)]
         if self.type == QuestionType.age_band and not self.options:
             return [Option(value=v, label=Text(nl=nl, en=en)) for v, nl, en in DEFAULT_AGE_BANDS]
-        if self.type == QuestionType.place and self.scope is not None and places:
-            names = places.get(self.scope.value) or []
-            if names:
-                extra = [o for o in self.options if o.value not in {_slug(n) for n in names}]
-                return [Option(value=_slug(n), label=Text(nl=n, en=n)) for n in names] + extra
+        if names:
+            extra = [o for o in self.options if o.value not in {_slug(n) for n in names}]
+            return [Option(value=_slug(n), label=Text(nl=n, en=n)) for n in names] + extra
         return list(self.options)
+
+
+# (id(question), scope names) -> (question, options); the question is kept to guard the id.
+_OPTIONS_CACHE: dict[tuple[int, tuple[str, ...]], tuple[Question, tuple[Option, ...]]] = {}
 
 
 def _slug(name: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -202,6 +203,12 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(_STRIP)
 
 
+@lru_cache(maxsize=4096)
+def _fold_option(option: Option) -> tuple[str, str, str]:
+    """Folded labels and value of an option (cached: options are immutable survey copy)."""
+    return _fold(option.label.nl), _fold(option.label.en), _fold(option.value)
+
+
 _AGE = re.compile(r"^(\d{1,2})\s*(jaar|jr|j|years?|yrs?)?$")
 _BAND = re.compile(r"^(\d{1,2})(?:-(\d{1,2})|(\+))$")
 
@@ -240,7 +247,7 @@ def _match_option(raw: str, options: list[Option], question: Question) -> str | 
             return str(index) if 1 <= index <= 5 else None
         return options[index - 1].value if 1 <= index <= len(options) else None
     for opt in options:
-        if folded in (_fold(opt.label.nl), _fold(opt.label.en), _fold(opt.value)):
+        if folded in _fold_option(opt):
             return opt.value
     if question.type == QuestionType.yes_no:
         if folded in YES:
@@ -475,7 +482,11 @@ def step(
         s.out.append(Outbound(help_card(NO_SIGNAL, lang=progress.lang)))
         return s.result()
     typed = inbound.text if inbound.choice is None and command is None else None
-    signal = classify(typed) if typed else NO_SIGNAL
+    signal = (
+        classify(typed)
+        if typed and _worth_checking(definition, progress, inbound, context)
+        else NO_SIGNAL
+    )
     if signal.category != "none":
         # Help first, at once; the text goes to the encrypted quarantine, never to answers.
         assert typed is not None
@@ -598,6 +609,24 @@ def step(
     else:
         _step_asking(s, definition, command, inbound)
     return s.result()
+
+
+def _worth_checking(
+    definition: Definition | None, progress: Progress, inbound: Inbound, ctx: RoundContext
+) -> bool:
+    """Whether typed text needs the safeguarding check.
+
+    Everything typed is checked, except a text that is exactly a valid answer to the current
+    choice question ("2", "Noord", "ja"): such a text cannot carry a disclosure, and skipping
+    it keeps the step cheap.
+    """
+    if definition is None or progress.state != "asking" or progress.current is None:
+        return True
+    question = definition.question(progress.current)
+    if question.type == QuestionType.free_text:
+        return True
+    options = question.resolved_options(dict(ctx.places) if ctx.places else None)
+    return _parse_answer(question, options, inbound, progress.lang).error is not None
 
 
 def _step_asking(

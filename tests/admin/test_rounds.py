@@ -29,7 +29,9 @@ class TestRounds:
         before = (await client.get("/admin/api/rounds")).json()
         assert before[0]["started"] == 0 and before[0]["status"] == "open"
         cfg = EngineConfig(pepper="test-pepper-0123456789abcdef")
-        for i, kw in enumerate([{"text": f"/start {r.start_code}"}, {"choice": CONSENT_YES}, {"text": "1"}]):
+        for i, kw in enumerate(
+            [{"text": f"/start {r.start_code}"}, {"choice": CONSENT_YES}, {"text": "1"}]
+        ):
             async with sessionmaker() as s, s.begin():
                 await handle(s, Inbound("web", "u", f"e{i}", **kw), config=cfg)
         after = (await client.get("/admin/api/rounds")).json()
@@ -47,6 +49,6 @@ class TestRounds:
 
     async def test_titles_are_escaped(self, client, sessionmaker) -> None:
         async with sessionmaker() as s, s.begin():
-            await create_round(s, title='<script>alert(1)</script>')
+            await create_round(s, title="<script>alert(1)</script>")
         page = await client.get("/admin/")
         assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text

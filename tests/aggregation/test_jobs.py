@@ -19,8 +19,7 @@ CANARY = "ik wil niet meer leven kanarie"
 async def _seed(sessionmaker):  # type: ignore[no-untyped-def]
     async with sessionmaker() as s, s.begin():
         links, _ = await seed_demo(s)
-        round_ = await service.find_round(s, links.jongeren)
-    return round_
+        return await service.find_round(s, links.jongeren)
 
 
 class TestSummariseRound:

@@ -70,7 +70,12 @@ class TestTerminalChat:
             )
             async with maker() as s:
                 done = await s.scalar(
-                    select(func.count()).select_from(Conversation).where(Conversation.completed_at.is_not(None), Conversation.activity_id.is_not(None))
+                    select(func.count())
+                    .select_from(Conversation)
+                    .where(
+                        Conversation.completed_at.is_not(None),
+                        Conversation.activity_id.is_not(None),
+                    )
                 )
                 answers = await s.scalar(select(func.count()).select_from(Answer))
             await engine.dispose()

@@ -295,7 +295,9 @@ class TestParseDefinition:
 
         source = _yaml(_valid())
         monkeypatch.setattr(definitions, "template_sources", lambda: {"a": source, "b": source})
-        with pytest.raises(InvalidDefinition, match="b.yaml: key 'test-survey' is also used by a.yaml"):
+        with pytest.raises(
+            InvalidDefinition, match="b.yaml: key 'test-survey' is also used by a.yaml"
+        ):
             definitions.load_templates()
 
     def test_free_text_without_kind(self) -> None:

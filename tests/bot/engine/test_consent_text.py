@@ -1,4 +1,4 @@
-"""The first message says it is a bot, what is kept, how long, who sees it, how to stop (PRIV-08)."""
+"""PRIV-08: the first message says it is a bot, what is kept, how long, who sees what."""
 
 from __future__ import annotations
 

@@ -11,8 +11,6 @@ from bot.engine.engine import EngineConfig, handle
 from bot.engine.flow import CONSENT_YES, ERASE_YES
 from bot.engine.messages import Inbound
 from surveys import service
-from surveys.privacy.pii import scrub
-from surveys.privacy.quarantine import generate_key
 from surveys.models import (
     Answer,
     AuditLog,
@@ -23,6 +21,8 @@ from surveys.models import (
     Participant,
     RoundStatus,
 )
+from surveys.privacy.pii import scrub
+from surveys.privacy.quarantine import generate_key
 from tests.factories import create_activity, create_round
 
 QKEY = generate_key()

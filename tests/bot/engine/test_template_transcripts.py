@@ -26,8 +26,8 @@ from bot.engine.flow import (
     step,
 )
 from bot.engine.messages import AnswerValue, Complete, DeleteAnswer, Inbound, StoreAnswer
-from surveys.privacy.safeguarding import NO_SIGNAL, help_card
 from surveys.definitions import Definition, load_templates
+from surveys.privacy.safeguarding import NO_SIGNAL, help_card
 
 CAT = default_catalogue()
 CTX = RoundContext(
