@@ -16,7 +16,7 @@ class SurveysError(Exception):
 
 
 class InvalidDefinition(SurveysError):
-    """Raised when a survey definition fails validation; the message names file, question, problem."""
+    """Raised when a survey definition is invalid; names the file, question and problem."""
 
 
 class NotFound(SurveysError):
