@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo serve test test-fast check format lint bench bench-cluster eval services clean help
+.PHONY: install demo serve test check format bench bench-cluster eval services browser clean help
 
 help:
 	@echo "make demo     install, migrate, load demo data and serve the dashboard + web chat"
@@ -34,7 +34,13 @@ serve: install
 services:
 	@bash .ci/services
 
-test: install services
+# Browser tests drive Debian's chromium through Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install services browser
 	$(BIN)/pytest -p no:cacheprovider
 
 check: install
