@@ -209,3 +209,33 @@ class TestHelplineConfig:
             "online_exploitation",
         ]:
             assert helplines_for(Signal("crisis", subtype))  # type: ignore[arg-type]
+
+
+class TestLeadReviewCases:
+    """Sentences the lead wrote after the module was done; all four were missed at first."""
+
+    @pytest.mark.parametrize(
+        ("text", "subtype"),
+        [
+            ("wil er gewoon een eind aan maken", "suicide"),
+            ("soms denk ik dat iedereen beter af is zonder mij", "suicide"),
+            (
+                "iemand online zegt dat hij mijn fotos deelt als ik geen geld stuur",
+                "online_exploitation",
+            ),
+            ("er is een man die mij geld geeft voor fotos", "online_exploitation"),
+        ],
+    )
+    def test_detected(self, text: str, subtype: str) -> None:
+        assert classify(text).subtype == subtype
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "we willen er een eind aan maken dat jongeren gepest worden",
+            "iedereen is beter af als de bus vaker rijdt",
+            "hij deelt fotos als ik wil",
+        ],
+    )
+    def test_not_detected(self, text: str) -> None:
+        assert classify(text).category == "none"
