@@ -32,6 +32,15 @@ class BotSettings(BaseSettings):
                 raise ValueError("BOT_WEBCHAT_COOKIE_SECURE must be true in production")
         return self
 
+    # --- Telegram (bot/channels/telegram; see docs/telegram.md) ---------------------------
+    telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+    telegram_api_base: str | None = None
+    telegram_rate_per_second: float = 30.0
+    telegram_per_chat_interval: float = 1.0
+    telegram_max_connections: int = 40
+
 
 @lru_cache
 def get_settings() -> BotSettings:

@@ -103,7 +103,9 @@ async def claim_due(
     ]
 
 
-async def mark_sent(session: AsyncSession, ids: Sequence[int], *, now: datetime | None = None) -> int:
+async def mark_sent(
+    session: AsyncSession, ids: Sequence[int], *, now: datetime | None = None
+) -> int:
     """Mark delivered rows ``sent`` (rows cancelled meanwhile stay cancelled)."""
     if not ids:
         return 0
@@ -159,11 +161,18 @@ async def stop_contact_by_key(session: AsyncSession, *, channel: str, address_ke
     return True
 
 
-async def contact_language(session: AsyncSession, *, channel: str, address_key: str) -> str | None:
-    """The language a contact chose, or None for an unknown contact."""
-    return await session.scalar(
-        select(Contact.language).where(Contact.channel == channel, Contact.address_key == address_key)
-    )
+async def contact_state(
+    session: AsyncSession, *, channel: str, address_key: str
+) -> tuple[str, str] | None:
+    """``(language, status)`` of the contact with this pseudonymous key, or None if unknown."""
+    row = (
+        await session.execute(
+            select(Contact.language, Contact.status).where(
+                Contact.channel == channel, Contact.address_key == address_key
+            )
+        )
+    ).first()
+    return (str(row[0]), str(row[1])) if row is not None else None
 
 
 async def get_payload(
@@ -178,4 +187,3 @@ async def get_payload(
         )
     )
     return dict(row) if row is not None else None
-
