@@ -17,48 +17,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
 
-from bot.channels.sender import SenderConfig
-from bot.channels.telegram import (
-    TelegramApp,
-    create_bot,
-    quiet_loggers,
-    register_commands,
-    set_webhook,
-)
-from bot.engine.engine import EngineConfig
+from bot.app import build_telegram, telegram_token
+from bot.channels.telegram import create_bot, quiet_loggers, register_commands, set_webhook
 from bot.exceptions import ConfigurationError
 from bot.settings import BotSettings, get_settings
 from surveys import db
-from surveys.privacy.pii import scrub
 from surveys.settings import get_settings as surveys_settings
 
 log = logging.getLogger("bot")
-
-
-def _scrub(text: str, schools: Sequence[str]) -> str:
-    return scrub(text, schools=schools).text
-
-
-def engine_config(settings: BotSettings) -> EngineConfig:
-    """The engine configuration from settings (pepper, PII scrubber)."""
-    return EngineConfig(pepper=settings.pepper.get_secret_value(), scrub=_scrub)
-
-
-def sender_config(settings: BotSettings) -> SenderConfig:
-    """Telegram pacing from settings (30 messages/s per bot, 1 per second per chat)."""
-    return SenderConfig(
-        rate_per_second=settings.telegram_rate_per_second,
-        burst=max(1, int(settings.telegram_rate_per_second)),
-        per_address_interval=settings.telegram_per_chat_interval,
-    )
-
-
-def _token(settings: BotSettings) -> str:
-    if settings.telegram_token is None:
-        raise ConfigurationError("BOT_TELEGRAM_TOKEN is not set (see docs/telegram.md)")
-    return settings.telegram_token.get_secret_value()
 
 
 def _secret(settings: BotSettings) -> str:
@@ -69,8 +36,8 @@ def _secret(settings: BotSettings) -> str:
 
 
 async def _run(mode: str, settings: BotSettings) -> None:
-    bot = create_bot(_token(settings), api_base=settings.telegram_api_base)
     if mode in ("set-webhook", "delete-webhook"):
+        bot = create_bot(telegram_token(settings), api_base=settings.telegram_api_base)
         try:
             if mode == "delete-webhook":
                 await bot.delete_webhook(drop_pending_updates=False)
@@ -90,16 +57,12 @@ async def _run(mode: str, settings: BotSettings) -> None:
         return
 
     engine = db.create_engine(surveys_settings().database_url)
-    telegram = TelegramApp(
-        bot=bot,
-        sessionmaker=db.create_sessionmaker(engine),
-        config=engine_config(settings),
-        webhook_secret=None,
-        sender_config=sender_config(settings),
+    telegram = build_telegram(
+        settings, surveys_settings(), db.create_sessionmaker(engine), with_webhook=False
     )
     try:
         if mode == "polling":
-            await register_commands(bot)
+            await register_commands(telegram.bot)
             await telegram.run_polling()
             return
         stop = asyncio.Event()

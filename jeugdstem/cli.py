@@ -13,8 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.__main__ import main as bot_main
+from bot.app import engine_config
 from bot.channels.terminal import run_terminal
-from jeugdstem.asgi import engine_config
+from bot.settings import get_settings as bot_settings
 from jeugdstem.commands.privacy import privacy_app, safeguarding_app
 from surveys import db, service
 from surveys.demo import DemoLinks, seed_demo
@@ -124,6 +126,32 @@ def rounds_close(ref: str, database_url: DbOption = None) -> None:
     _set_status(ref, RoundStatus.closed, database_url)
 
 
+telegram_app = typer.Typer(help="Telegram: webhook registration and polling.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Register BOT_TELEGRAM_WEBHOOK_URL with the secret, allowed updates and command menu."""
+    bot_main(["--set-webhook"])
+
+
+@telegram_app.command("delete-webhook")
+def telegram_delete_webhook() -> None:
+    """Remove the webhook (needed before polling)."""
+    bot_main(["--delete-webhook"])
+
+
+@app.command()
+def bot(
+    polling: Annotated[
+        bool, typer.Option("--polling", help="Long polling (no public URL).")
+    ] = False,
+) -> None:
+    """Run the bot process: the Telegram outbox sender, or long polling with --polling."""
+    bot_main(["--polling"] if polling else ["--sender-only"])
+
+
 @app.command()
 def retention(database_url: DbOption = None) -> None:
     """Delete data past its retention period (run daily, e.g. from cron)."""
@@ -194,7 +222,7 @@ def chat(
     database_url: DbOption = None,
 ) -> None:
     """Chat with the bot in the terminal (same engine and database as the web chat)."""
-    config = engine_config()
+    config = engine_config(bot_settings(), surveys_settings())
 
     def read() -> str | None:
         try:

@@ -1,0 +1,53 @@
+"""The composition root: web chat always, Telegram webhook and sender when a token is set."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.settings import get_settings as bot_settings
+from jeugdstem.asgi import create_app
+from surveys import db
+from surveys.settings import get_settings as surveys_settings
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    url = f"sqlite+aiosqlite:///{tmp_path}/app.db"
+    db.upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    bot_settings.cache_clear()
+    surveys_settings.cache_clear()
+    yield monkeypatch
+    bot_settings.cache_clear()
+    surveys_settings.cache_clear()
+
+
+async def _status(app, method: str, path: str) -> int:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return (await client.request(method, path, json={})).status_code
+
+
+class TestCreateApp:
+    async def test_without_telegram(self, env) -> None:  # type: ignore[no-untyped-def]
+        app = create_app()
+        assert await _status(app, "GET", "/chat/demo-code") == 200
+        assert await _status(app, "POST", "/webhooks/telegram") in (404, 405)
+
+    async def test_with_telegram_runs_sender_in_lifespan(self, env) -> None:  # type: ignore[no-untyped-def]
+        env.setenv("BOT_TELEGRAM_TOKEN", "42:TEST")
+        env.setenv("BOT_TELEGRAM_WEBHOOK_SECRET", "s" * 40)
+        env.setenv("BOT_TELEGRAM_API_BASE", "http://127.0.0.1:9")
+        bot_settings.cache_clear()
+        app = create_app()
+        assert await _status(app, "POST", "/webhooks/telegram") in (401, 403)  # no secret
+        async with app.router.lifespan_context(app):
+            pass  # starts and stops the sender cleanly
+
+    def test_short_webhook_secret_is_refused(self, env) -> None:  # type: ignore[no-untyped-def]
+        env.setenv("BOT_TELEGRAM_TOKEN", "42:TEST")
+        env.setenv("BOT_TELEGRAM_WEBHOOK_SECRET", "short")
+        bot_settings.cache_clear()
+        with pytest.raises(Exception, match="32"):
+            create_app()
