@@ -17,6 +17,7 @@ from bot.__main__ import main as bot_main
 from bot.app import engine_config
 from bot.channels.terminal import run_terminal
 from bot.settings import get_settings as bot_settings
+from jeugdstem.commands.cluster import cluster_app
 from jeugdstem.commands.privacy import privacy_app, safeguarding_app
 from surveys import db, service
 from surveys.demo import DemoLinks, seed_demo
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(rounds_app, name="rounds")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(safeguarding_app, name="safeguarding")
+app.add_typer(cluster_app, name="cluster")
 console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
