@@ -12,19 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from admin import errors
 from admin.dashboard import views
-from admin.routes import rounds
+from admin.routes import auth, docs, duiding, exports, quarantine, rounds, themes
+from admin.security import SECURITY_HEADERS, BodyLimitMiddleware
 from admin.settings import AdminSettings
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
+__all__ = ["SECURITY_HEADERS", "create_app"]
 
 
 def create_app(
@@ -33,25 +25,34 @@ def create_app(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: AdminSettings,
     routers: Sequence[APIRouter] = (),
+    quarantine_key: str | None = None,
 ) -> FastAPI:
-    """Build the app around an engine made by the entry point; the lifespan disposes it."""
+    """Build the app around an engine made by the entry point; the lifespan disposes it.
+
+    ``quarantine_key`` decrypts the safeguarding quarantine for the safeguarding role; without
+    it the quarantine endpoint answers 503.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await engine.dispose()
 
-    dev = settings.environment != "production"
+    # FastAPI's own /docs loads scripts from a CDN (blocked by our CSP); routes/docs.py serves
+    # a server-rendered reference instead, behind login outside development.
     app = FastAPI(
         title="Jeugdstem",
         lifespan=lifespan,
-        docs_url="/docs" if dev else None,
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json" if dev else None,
+        openapi_url=None,
     )
     app.state.sessionmaker = sessionmaker
+    app.state.settings = settings
     app.state.public_base_url = settings.public_base_url
     app.state.refresh_seconds = settings.refresh_seconds
+    app.state.quarantine_key = quarantine_key
+    app.state.background_jobs = set()
 
     @app.middleware("http")
     async def security_headers(
@@ -60,11 +61,23 @@ def create_app(
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.path.startswith(("/admin", "/docs", "/openapi")):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     errors.install(app)
-    app.include_router(rounds.router)
-    app.include_router(views.router)
+    for module_router in (
+        auth.router,
+        rounds.router,
+        themes.router,
+        duiding.router,
+        exports.router,
+        quarantine.router,
+        docs.router,
+        views.router,
+    ):
+        app.include_router(module_router)
     for router in routers:
         app.include_router(router)
     static = Path(__file__).parent / "dashboard" / "static"

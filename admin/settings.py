@@ -19,6 +19,22 @@ class AdminSettings(BaseSettings):
     )
     public_base_url: str = "http://127.0.0.1:8000"
     refresh_seconds: int = 10
+    # Cookies get the Secure flag outside development unless set explicitly.
+    cookie_secure: bool | None = None
+    session_hours: int = 8
+    # X-Forwarded-For is honoured only when the direct peer is one of these addresses.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    telegram_bot_username: str | None = None
+    max_body_bytes: int = 1_000_000
+    # Smallest group shown unless the municipality's settings say more (never below 5).
+    k_min: int = 10
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies carry the Secure flag."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.environment != "development"
 
 
 @lru_cache

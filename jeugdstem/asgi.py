@@ -38,7 +38,11 @@ def create_app() -> FastAPI:
         telegram = build_telegram(bots, surveys, sessionmaker, with_webhook=True)
         routers.append(build_webhook_router(telegram))
     app = create_admin_app(
-        engine=engine, sessionmaker=sessionmaker, settings=admin_settings(), routers=routers
+        engine=engine,
+        sessionmaker=sessionmaker,
+        settings=admin_settings(),
+        routers=routers,
+        quarantine_key=surveys.quarantine_key.get_secret_value(),
     )
     if telegram is not None:
         _run_sender_with(app, telegram)

@@ -13,13 +13,16 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin.demo import seed_demo_users
+from aggregation import jobs
 from bot.__main__ import main as bot_main
 from bot.app import engine_config
 from bot.channels.terminal import run_terminal
 from bot.settings import get_settings as bot_settings
 from jeugdstem.commands.cluster import cluster_app
 from jeugdstem.commands.privacy import privacy_app, safeguarding_app
-from surveys import db, service
+from jeugdstem.commands.users import users_app
+from surveys import accounts, db, service
 from surveys.demo import DemoLinks, seed_demo
 from surveys.exceptions import SurveysError
 from surveys.models import RoundStatus, utc_now
@@ -35,6 +38,7 @@ app.add_typer(rounds_app, name="rounds")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(safeguarding_app, name="safeguarding")
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(users_app, name="users")
 console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -161,12 +165,14 @@ def retention(database_url: DbOption = None) -> None:
 
     async def work(maker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
         async with maker() as session, session.begin():
-            return await service.purge_expired(
+            counts = await service.purge_expired(
                 session,
                 utc_now(),
                 inbox_days=settings.inbox_retention_days,
                 quarantine_days=settings.quarantine_retention_days,
             )
+            counts["login_failures"] = await accounts.purge_login_failures(session, utc_now())
+            return counts
 
     counts = _with_session(_url(database_url), work)
     console.print("Deleted: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -194,21 +200,35 @@ def demo(
     url = _url(database_url)
     db.upgrade(url)
 
-    async def work(maker: async_sessionmaker[AsyncSession]) -> tuple[DemoLinks, bool]:
+    async def work(
+        maker: async_sessionmaker[AsyncSession],
+    ) -> tuple[DemoLinks, bool, list[tuple[str, str, str]]]:
         async with maker() as session, session.begin():
-            return await seed_demo(session)
+            links, created = await seed_demo(session)
+            users = await seed_demo_users(session)
+        if created:  # themes for the dashboard, so a newcomer sees more than empty pages
+            for code in (links.jongeren, links.ouders):
+                async with maker() as session:
+                    round_ = await service.find_round(session, code)
+                await jobs.summarise_round(maker, round_.id)
+        return links, created, users
 
-    links, created = _with_session(url, work)
+    links, created, users = _with_session(url, work)
     base = f"http://{host}:{port}"
     console.print(
         "[bold]Jeugdstem demo[/bold] "
-        + ("(demo data loaded)" if created else "(existing demo data)")
+        + ("(demo data loaded, themes clustered)" if created else "(existing demo data)")
     )
-    console.print(f"  Admin (rounds, live counts): {base}/admin/")
+    console.print(f"  Admin (log in):              {base}/admin/login")
     console.print(f"  Web chat, jongeren:          {base}/chat/{links.jongeren}")
     console.print(f"  Web chat, ouders:            {base}/chat/{links.ouders}")
     console.print(f"  Exit ticket (bouwsteen 5):   {base}/chat/{links.exit_ticket}")
-    console.print(f"  API docs:                    {base}/docs")
+    console.print(f"  API docs (after login):      {base}/docs")
+    console.print("  Demo accounts (fictional municipality 'Demostad'):")
+    for email, password, role in users:
+        console.print(
+            f"    {role:18} {email:36} password: {password}", markup=False, soft_wrap=True
+        )
     if serve_app:
         os.environ["DATABASE_URL"] = url
         os.environ.setdefault("ADMIN_PUBLIC_BASE_URL", base)

@@ -370,3 +370,239 @@ class AnswerTheme(Base):
     theme_id: Mapped[str] = mapped_column(String(60))
     score: Mapped[float] = mapped_column(Float, default=0.0)
     primary: Mapped[bool] = mapped_column(default=True)
+
+
+# --- admin: staff accounts, sessions, tokens ------------------------------------------------
+
+
+class StaffRole(StrEnum):
+    """What a staff member of a municipality may do in the admin."""
+
+    admin = "admin"
+    jongerenwerker = "jongerenwerker"
+    beleidsmedewerker = "beleidsmedewerker"
+    safeguarding = "safeguarding"
+
+
+class User(Base):
+    """A staff account; belongs to exactly one municipality and has one role."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class UserSession(Base):
+    """A login session; only the SHA-256 of the cookie value is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE")
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class ApiToken(Base):
+    """A bearer token for scripted access; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LoginFailure(Base):
+    """A failed login, keyed by a hash of the account or client address (for back-off)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_created", "key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class RoundOwner(Base):
+    """A jongerenwerker who owns (created or was given) a round."""
+
+    __tablename__ = "round_owners"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+# --- admin: theme edits, quote review, duiding ----------------------------------------------
+
+
+class ThemeEdit(Base):
+    """A reviewer's edit of a round's themes (rename, merge, split), replayed in order."""
+
+    __tablename__ = "theme_edits"
+
+    id: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("theme_runs.id", ondelete="CASCADE"))
+    operation: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class QuoteReview(Base):
+    """A reviewer's decision on showing one answer as a quote."""
+
+    __tablename__ = "quote_reviews"
+    __table_args__ = (UniqueConstraint("round_id", "answer_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    answer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
+    theme_id: Mapped[str] = mapped_column(String(60))
+    approved: Mapped[bool] = mapped_column(default=False)
+    reviewer: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Duiding(Base):
+    """A duiding (interpretation) of one or more rounds along the four questions."""
+
+    __tablename__ = "duidingen"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    round_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # {"herkennen": {"notes": {sub_key: text}, "sources": text}, ...}
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    signed_off_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    signed_off_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class DuidingVersion(Base):
+    """A frozen copy of a duiding at sign-off (content, ambities, actions, evidence)."""
+
+    __tablename__ = "duiding_versions"
+    __table_args__ = (UniqueConstraint("duiding_id", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    duiding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("duidingen.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    signed_off_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Ambitie(Base):
+    """A positively phrased ambition (at most three per duiding), linked to themes."""
+
+    __tablename__ = "ambities"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    duiding_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("duidingen.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    theme_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class DuidingAction(Base):
+    """An improvement action agreed in a duiding, with an owner and a status."""
+
+    __tablename__ = "duiding_actions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    duiding_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("duidingen.id", ondelete="CASCADE"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due: Mapped[str | None] = mapped_column(String(20), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class MonitorFigure(Base):
+    """An existing monitor figure (GGD, CBS, school scan) shown beside the survey evidence."""
+
+    __tablename__ = "monitor_figures"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(60))
+    indicator: Mapped[str] = mapped_column(String(200))
+    wijk: Mapped[str] = mapped_column(String(100), default="")
+    age_band: Mapped[str] = mapped_column(String(40), default="")
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20), default="%")
+    n: Mapped[int | None] = mapped_column(Integer, default=None)
+    period: Mapped[str] = mapped_column(String(40), default="")
+    method_note: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
