@@ -112,6 +112,7 @@ def normalise(text: str) -> str:
 class _Rules:
     exclusions: tuple[re.Pattern[str], ...]
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    any_pattern: re.Pattern[str]
     keywords: tuple[tuple[str, str], ...]
     home: re.Pattern[str]
     negation_after: re.Pattern[str]
@@ -151,6 +152,10 @@ def _rules() -> _Rules:
     return _Rules(
         exclusions=exclusions,
         patterns=patterns,
+        # One search over the alternation of every pattern: most texts match none, and a
+        # single scan is cheaper than ~200 separate ones. It cannot miss: if any pattern
+        # matches somewhere, the alternation matches there too.
+        any_pattern=re.compile("|".join(p.pattern for _, p in patterns)),
         keywords=keywords,
         home=re.compile(_prepare(data["home_context"], macros)),
         negation_after=re.compile(_prepare(data["negation_after"], macros)),
@@ -168,7 +173,8 @@ def _matched_subtypes(text: str) -> set[str]:
     rules = _rules()
     norm = _blank_exclusions(normalise(text), rules)
     found: set[str] = set()
-    for subtype, pattern in rules.patterns:
+    candidates = rules.patterns if rules.any_pattern.search(norm) else ()
+    for subtype, pattern in candidates:
         for m in pattern.finditer(norm):
             if subtype not in CRISIS_SUBTYPES and (
                 rules.negation_after.match(norm, m.end())
