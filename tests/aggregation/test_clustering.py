@@ -1,3 +1,4 @@
+import dataclasses
 import pickle
 import re
 import time
@@ -8,6 +9,7 @@ import pytest
 from aggregation.clustering import (
     OTHER_THEME_ID,
     AnswerText,
+    ClusterConfig,
     ThemeModel,
     cluster_texts,
     fit_themes,
@@ -157,6 +159,31 @@ class TestDiscover:
 
     def test_cluster_texts_wrapper(self, corpus: list[AnswerText]) -> None:
         assert len(cluster_texts(corpus, mode="discover", k=3)) == len(corpus)
+
+
+class TestLargeRoundPath:
+    @pytest.mark.parametrize("mode", ["guided", "discover"])
+    def test_sampled_fit_and_parallel_assign(self, corpus: list[AnswerText], mode: str) -> None:
+        # Tiny thresholds force the big-round path: fit on a sample, no char block, and
+        # assignment in forked worker processes.
+        config = ClusterConfig(fit_sample_size=40, chunk_size=25, n_jobs=2, char_ngrams_max_docs=40)
+        answers = [
+            AnswerText(id=f"{a.id}-{i}", text=a.text, respondent_id=f"{a.respondent_id}-{i}")
+            for i in range(3)
+            for a in corpus
+        ]
+        model, assignments = fit_themes(
+            answers,
+            mode=mode,  # type: ignore[arg-type]
+            k=3,
+            k_min=5,
+            config=config,
+        )
+        assert [a.answer_id for a in assignments] == [a.id for a in answers]
+        assert model.config.char_ngrams is None
+        assert model.assign_answers(answers) == assignments
+        model.config = dataclasses.replace(model.config, chunk_size=1000, n_jobs=1)  # serial
+        assert model.assign_answers(answers) == assignments
 
 
 class TestErrors:
