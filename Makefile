@@ -41,7 +41,7 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: install services browser
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider
 
 check: install
 	$(BIN)/ruff format --check .
