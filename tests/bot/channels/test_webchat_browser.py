@@ -34,14 +34,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('browser')}/demo.db"
     subprocess.run(
         [sys.executable, "-m", "jeugdstem", "demo", "--no-serve", "--database-url", url],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=url, ADMIN_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "jeugdstem.asgi:create_app", "--factory",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "jeugdstem.asgi:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
