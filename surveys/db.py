@@ -69,7 +69,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10)
+        # One connection, handed out in FIFO order: SQLite has one writer anyway, and queueing
+        # in the pool is fairer and faster than its busy-wait back-off under concurrency.
+        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
         _prepare_sqlite(engine)
         return engine
     return create_async_engine(
