@@ -56,6 +56,7 @@ format: install
 bench: install services
 	$(PY) bench/engine_bench.py
 	$(PY) bench/telegram_bench.py
+	$(PY) bench/themes_bench.py
 
 bench-cluster: install
 	$(PY) bench/cluster_bench.py

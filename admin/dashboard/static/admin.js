@@ -16,6 +16,21 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // Live pages (meta refresh-seconds) reload themselves, but never while a form is being
+  // filled in: a plain meta refresh would throw away what was typed. Without JavaScript the
+  // page's <noscript> meta refresh does the reloading.
+  var refresh = document.querySelector("meta[name=refresh-seconds]");
+  var seconds = refresh ? parseInt(refresh.getAttribute("content"), 10) : 0;
+  if (seconds > 0) {
+    var edited = false;
+    document.addEventListener("input", function () { edited = true; });
+    document.addEventListener("change", function () { edited = true; });
+    window.setInterval(function () {
+      var active = document.activeElement;
+      var typing = active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+      if (!edited && !typing) { window.location.reload(); }
+    }, seconds * 1000);
+  }
   document.querySelectorAll("button[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
