@@ -119,7 +119,7 @@ async def read_overview(
     round_ = await load_round(session, who, ref)
     k_min = await k_min_for(session, request, who.municipality_id)
     overview = await duiding.round_overview(session, round_, k_min=k_min)
-    quotes = await duiding.approved_quotes(session, round_, k_min=k_min)
+    quotes = await duiding.approved_quotes(session, round_, k_min=k_min, overview=overview)
     return round_, OverviewRead(
         round_id=str(round_.id),
         title=overview.title,

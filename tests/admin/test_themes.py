@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from surveys.models import Municipality, StaffRole
+from surveys import service
+from surveys.models import Answer, Municipality, StaffRole
 from tests.admin.themedata import seed_themed_round
 
 K = 5  # the tests' k_min (the app's minimum)
@@ -61,6 +62,24 @@ class TestOverview:
         for n in _numbers(body):  # AGG-01/02: nothing small, everything a multiple of 5
             assert n == 0 or (n >= K and n % 5 == 0), body
         assert re.fullmatch(r"\d{4}-W\d{2}", body["run_week"])  # AGG-07
+
+    async def test_cached_overview_follows_erasure(self, client, sessionmaker, tenants) -> None:
+        t = tenants["noorddorp"]
+        themed = await _seed(sessionmaker, t, sizes={"school": 7, "vrije_tijd": 8, "veilig": 9})
+        url = f"/admin/api/rounds/{themed.round.id}/themes"
+        headers = t.users[StaffRole.beleidsmedewerker].headers
+
+        async def school_size() -> int | None:
+            body = (await client.get(url, headers=headers)).json()
+            return next(th["size"] for th in body["themes"] if th["theme_id"] == "school")
+
+        assert await school_size() == 5  # 7 rounded to 5
+        assert await school_size() == 5  # served from the cache
+        async with sessionmaker() as s, s.begin():  # three participants use /verwijder
+            for answer_id in themed.answers["school"][:3]:
+                answer = await s.get(Answer, answer_id)
+                await service.erase_participant(s, answer.participant_id)
+        assert await school_size() is None  # 4 < k_min: the cache did not hide the erasure
 
     async def test_breakdowns_declared_only(self, client, sessionmaker, tenants) -> None:
         t = tenants["noorddorp"]
