@@ -62,13 +62,18 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file (``var/`` on a fresh clone)."""
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """Create the process's async engine for ``url`` (SQLite or PostgreSQL)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _ensure_sqlite_folder(url)
         # One connection, handed out in FIFO order: SQLite has one writer anyway, and queueing
         # in the pool is fairer and faster than its busy-wait back-off under concurrency.
         engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
@@ -96,6 +101,8 @@ def _alembic_config(url: str) -> Any:
 def _run_alembic(action: str, url: str, revision: str) -> None:
     from alembic import command
 
+    if is_sqlite(url):
+        _ensure_sqlite_folder(normalise_url(url))
     cfg = _alembic_config(url)
     if action == "upgrade":
         command.upgrade(cfg, revision)

@@ -67,3 +67,10 @@ class TestMigrations:
             _roundtrip(_pg_url(name))
         finally:
             asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_upgrade_creates_the_sqlite_folder(tmp_path) -> None:
+    """A fresh clone has no var/ folder; `jeugdstem demo` must still work."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/not/yet/there/x.db"
+    db.upgrade(url)
+    assert (tmp_path / "not" / "yet" / "there" / "x.db").exists()
