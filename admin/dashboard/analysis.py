@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.charts import theme_chart
 from admin.dashboard.render import describe, render
-from admin.deps import DuidingAccess, EditThemes, ReadThemes, ReviewQuotes, RunClustering, Session
+from admin.deps import (
+    DuidingAccess,
+    EditThemes,
+    ReadThemes,
+    ReviewQuotes,
+    RunClustering,
+    Session,
+    k_min_for,
+    visible_round_ids,
+)
 from admin.pack import PACK_TEMPLATES
 from admin.routes import duiding, rounds, themes
+from surveys import duiding as duiding_service
+from surveys import service
+from surveys.accounts import Principal
 from surveys.duiding import ThemeView
 from surveys.exceptions import SurveysError
+from surveys.models import Round
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,7 +58,38 @@ async def themes_page(
         o=overview,
         chart=theme_chart(views),
         breakdowns=breakdowns,
+        comparison=await _youth_and_parents(request, session, who, _round),
     )
+
+
+async def _youth_and_parents(
+    request: Request, session: AsyncSession, who: Principal, round_: Round
+) -> dict[str, Any] | None:
+    """Jongeren next to ouders, each column suppressed on its own.
+
+    Pairs this round with the latest visible bouwsteen 1 round of the other audience in the
+    same municipality, if there is one with themes.
+    """
+    audience = set(round_.audience)
+    if round_.bouwsteen != 1 or audience not in ({"jongeren"}, {"ouders"}):
+        return None
+    other = "ouders" if audience == {"jongeren"} else "jongeren"
+    candidates = await service.list_rounds(session, who.municipality_id)
+    visible = await visible_round_ids(session, who)
+    partners = [
+        rc.round
+        for rc in candidates
+        if rc.round.bouwsteen == 1
+        and list(rc.round.audience) == [other]
+        and (visible is None or rc.round.id in visible)
+    ]
+    if not partners:
+        return None
+    partner = max(partners, key=lambda r: r.created_at)
+    pair = [round_, partner] if other == "ouders" else [partner, round_]
+    k_min = await k_min_for(session, request, who.municipality_id)
+    data = await duiding_service.compare_rounds(session, pair, k_min=k_min)
+    return data if data["themes"] else None
 
 
 @router.post("/admin/rounds/{ref}/themes/run")

@@ -191,6 +191,11 @@ class TestOverview:
         assert [r["role"] for r in body["rounds"]] == ["jongere", "ouder"]
         for n in _numbers(body):
             assert n == 0 or (n >= K and n % 5 == 0)
+        # the themes page of either round shows both side by side, jongeren first
+        page = await client.get(f"/admin/rounds/{parents.round.id}/themes", headers=h)
+        section = page.text.split("Jongeren en ouders naast elkaar", 1)[1].split("</table>")[0]
+        assert section.index("Jongeren") < section.index("Ouders")
+        assert ">10 (" in section  # school: 12 jongeren shown as 10, with a share
 
     async def test_trend_against_previous_round(self, client, sessionmaker, tenants) -> None:
         t = tenants["noorddorp"]
