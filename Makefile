@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo serve test check format bench bench-cluster eval services browser clean help
+.PHONY: install demo serve test screenshots check format bench bench-cluster eval services browser clean help
 
 help:
 	@echo "make demo     install, migrate, load demo data and serve the dashboard + web chat"
@@ -42,6 +42,11 @@ browser:
 
 test: install services browser
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# Refresh docs/screenshots from the browser tests.
+screenshots: install browser
+	JEUGDSTEM_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
+	  tests/admin/test_browser.py tests/bot/channels/test_webchat_browser.py
 
 check: install
 	$(BIN)/ruff format --check .

@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -27,7 +28,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# `make screenshots` sets this to docs/screenshots; by default the tests leave the tree alone.
+SCREENSHOTS = Path(
+    os.environ.get("JEUGDSTEM_SCREENSHOTS") or tempfile.mkdtemp(prefix="jeugdstem-shots-")
+)
 PASSWORD = "demo-wachtwoord-2024"  # the public demo password `make demo` prints
 ROUND_TITLE = "Jongerenpeiling Demostad voorjaar"
 
