@@ -10,81 +10,28 @@ main pages go to ``docs/screenshots/`` for the README.
 from __future__ import annotations
 
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, demo_server
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# `make screenshots` sets this to docs/screenshots; by default the tests leave the tree alone.
-SCREENSHOTS = Path(
-    os.environ.get("JEUGDSTEM_SCREENSHOTS") or tempfile.mkdtemp(prefix="jeugdstem-shots-")
-)
 PASSWORD = "demo-wachtwoord-2024"  # the public demo password `make demo` prints
 ROUND_TITLE = "Jongerenpeiling Demostad voorjaar"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``jeugdstem demo`` data on SQLite, served by uvicorn on a free port."""
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('admin-browser')}/demo.db"
-    subprocess.run(
-        [sys.executable, "-m", "jeugdstem", "demo", "--no-serve", "--database-url", url],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     # A short live-refresh interval, so the walk also checks that a half-filled form survives it.
-    env = dict(os.environ, DATABASE_URL=url, ADMIN_PUBLIC_BASE_URL=base, ADMIN_REFRESH_SECONDS="2")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "jeugdstem.asgi:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/admin/login").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with demo_server(tmp_path_factory.mktemp("admin-browser"), ADMIN_REFRESH_SECONDS="2") as demo:
+        yield demo.base
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +39,7 @@ def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+            args=CHROMIUM_ARGS,
         )
         yield b
         b.close()

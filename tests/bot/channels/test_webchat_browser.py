@@ -4,71 +4,19 @@ driven by Playwright) on a phone-sized screen, and the round's completed count r
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from surveys import db, service
-
-ROOT = Path(__file__).resolve().parents[3]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# `make screenshots` sets this to docs/screenshots; by default the tests leave the tree alone.
-SCREENSHOTS = Path(
-    os.environ.get("JEUGDSTEM_SCREENSHOTS") or tempfile.mkdtemp(prefix="jeugdstem-shots-")
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, demo_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('browser')}/demo.db"
-    subprocess.run(
-        [sys.executable, "-m", "jeugdstem", "demo", "--no-serve", "--database-url", url],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, ADMIN_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "jeugdstem.asgi:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/chat/static/chat.css").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base, url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with demo_server(tmp_path_factory.mktemp("browser")) as demo:
+        yield demo.base, demo.database_url
 
 
 def _completed(url: str) -> int:
@@ -96,7 +44,7 @@ def test_complete_survey_on_a_phone(server: tuple[str, str]) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+            args=CHROMIUM_ARGS,
         )
         page = browser.new_page(viewport={"width": 390, "height": 844}, locale="nl-NL")
         page.goto(f"{base}/chat/demo-jongeren")
