@@ -21,7 +21,8 @@ from aggregation.clustering import MODEL_FORMAT, AnswerText, ThemeAssignment, Th
 from aggregation.exceptions import EmptyCorpusError, ModelStateError
 from aggregation.summaries import RoundSummary, summarise_themes
 from aggregation.taxonomy import Taxonomy
-from surveys.models import Answer, AnswerTheme, Round, SurveyDefinition, ThemeRun
+from surveys import service
+from surveys.models import Answer, AnswerTheme, Round, ThemeRun
 
 Mode = Literal["guided", "discover"]
 ROLE_BY_AUDIENCE = {"jongeren": "jongere", "ouders": "ouder", "professionals": "professional"}
@@ -71,22 +72,12 @@ async def load_round_texts(session: AsyncSession, round_id: uuid.UUID) -> RoundT
 
 
 async def _previous(session: AsyncSession, round_: Round) -> dict[str, Any] | None:
-    """The latest summary of an earlier round of the same survey in the same municipality."""
-    key = select(SurveyDefinition.key).where(SurveyDefinition.id == round_.definition_id)
-    earlier = (
-        select(ThemeRun.summary)
-        .join(Round, Round.id == ThemeRun.round_id)
-        .join(SurveyDefinition, SurveyDefinition.id == Round.definition_id)
-        .where(
-            Round.municipality_id == round_.municipality_id,
-            Round.id != round_.id,
-            Round.created_at < round_.created_at,
-            SurveyDefinition.key == key.scalar_subquery(),
-        )
-        .order_by(Round.created_at.desc(), ThemeRun.created_at.desc())
-        .limit(1)
-    )
-    return cast(dict[str, Any] | None, await session.scalar(earlier))
+    """The latest stored summary of the previous round of the same survey (for trends)."""
+    previous = await service.previous_round(session, round_)
+    if previous is None:
+        return None
+    run = await latest_run(session, previous.id)
+    return run.summary if run is not None else None
 
 
 def _store_quotes_as_ids(summary: RoundSummary, answers: Sequence[AnswerText]) -> dict[str, Any]:

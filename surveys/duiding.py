@@ -288,23 +288,6 @@ async def _load_uncached(session: AsyncSession, round_: Round, run: ThemeRun | N
     return _Loaded(round_, run, themes, membership, respondents)
 
 
-async def _previous_round(session: AsyncSession, round_: Round) -> Round | None:
-    key = select(SurveyDefinition.key).where(SurveyDefinition.id == round_.definition_id)
-    stmt = (
-        service.scoped(select(Round), round_.municipality_id)
-        .join(SurveyDefinition, SurveyDefinition.id == Round.definition_id)
-        .where(
-            Round.id != round_.id,
-            Round.created_at < round_.created_at,
-            SurveyDefinition.key == key.scalar_subquery(),
-        )
-        .order_by(Round.created_at.desc())
-        .limit(1)
-    )
-    previous: Round | None = await session.scalar(stmt)
-    return previous
-
-
 async def declared_dimensions(session: AsyncSession, round_: Round) -> list[Dimension]:
     """The breakdowns a round declares: a scope list and a matching question in its survey."""
     definition = await service.get_definition(session, round_.definition_id)
@@ -366,7 +349,7 @@ async def round_overview(
     total = sizes.pop("__total__")
     previous: Overview | None = None
     if with_trend:
-        prev_round = await _previous_round(session, round_)
+        prev_round = await service.previous_round(session, round_)
         if prev_round is not None:
             previous = await round_overview(session, prev_round, k_min=k_min, with_trend=False)
     role = role_of(round_)

@@ -6,7 +6,6 @@ Hierarchy::
     ├── InvalidDefinition      a survey definition file is malformed
     ├── NotFound               a requested object does not exist (or is outside the tenant)
     ├── Conflict               the change clashes with the current state
-    │   └── RoundClosed        an answer arrived for a round that is not open
     └── PrivacyError           privacy tooling was misconfigured (e.g. empty pepper)
 """
 
@@ -25,10 +24,6 @@ class NotFound(SurveysError):
 
 class Conflict(SurveysError):
     """Raised when a requested change conflicts with the object's current state."""
-
-
-class RoundClosed(Conflict):
-    """Raised when a participant answers in a round that is not open."""
 
 
 class PrivacyError(SurveysError):

@@ -260,32 +260,36 @@ async def set_round_status(
 
 
 def round_status(round_: Round, now: datetime) -> Literal["open", "closed", "not_open"]:
-    """Whether a round accepts answers at ``now`` (status plus schedule)."""
+    """Whether a round accepts answers at ``now`` (status plus schedule).
+
+    A draft round with an opening time is scheduled: it opens by itself at that time, so no
+    background job has to flip its status.
+    """
     if round_.status == RoundStatus.closed.value:
         return "closed"
     if round_.closes_at is not None and now >= round_.closes_at:
         return "closed"
-    if round_.status != RoundStatus.open.value:
-        return "not_open"
-    if round_.opens_at is not None and now < round_.opens_at:
-        return "not_open"
-    return "open"
+    if round_.opens_at is None:
+        return "open" if round_.status == RoundStatus.open.value else "not_open"
+    return "open" if now >= round_.opens_at else "not_open"
 
 
-async def apply_schedule(session: AsyncSession, now: datetime) -> int:
-    """Open draft rounds whose opening time has come and close those past their end."""
-    opened = await session.execute(
-        update(Round)
-        .where(Round.status == RoundStatus.draft.value, Round.opens_at <= now)
-        .where((Round.closes_at.is_(None)) | (Round.closes_at > now))
-        .values(status=RoundStatus.open.value)
+async def previous_round(session: AsyncSession, round_: Round) -> Round | None:
+    """The latest earlier round of the same survey in the same municipality (for trends)."""
+    key = select(SurveyDefinition.key).where(SurveyDefinition.id == round_.definition_id)
+    stmt = (
+        scoped(select(Round), round_.municipality_id)
+        .join(SurveyDefinition, SurveyDefinition.id == Round.definition_id)
+        .where(
+            Round.id != round_.id,
+            Round.created_at < round_.created_at,
+            SurveyDefinition.key == key.scalar_subquery(),
+        )
+        .order_by(Round.created_at.desc())
+        .limit(1)
     )
-    closed = await session.execute(
-        update(Round)
-        .where(Round.status == RoundStatus.open.value, Round.closes_at <= now)
-        .values(status=RoundStatus.closed.value)
-    )
-    return int(opened.rowcount or 0) + int(closed.rowcount or 0)  # type: ignore[attr-defined]
+    previous: Round | None = await session.scalar(stmt)
+    return previous
 
 
 @dataclass(frozen=True)

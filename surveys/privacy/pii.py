@@ -631,7 +631,7 @@ def _find_name(text: str) -> Iterator[_Cand]:
             re.escape(p) if i < len(parts) - 1 else re.escape(p.title())
             for i, p in enumerate(parts)
         )
-        for m in re.finditer(pattern + r"(?![\w])", text, re.IGNORECASE if False else 0):
+        for m in re.finditer(pattern + r"(?![\w])", text):
             yield _Cand(m.start(), m.end(), "name")
 
 
