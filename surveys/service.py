@@ -86,15 +86,29 @@ def _insert_for(session: AsyncSession) -> Any:
 
 
 async def claim_event(session: AsyncSession, *, channel: str, event_key: str) -> bool:
-    """Record an inbound event; return False when it was handled before.
+    """Record an inbound event; return False when it was handled before."""
+    return bool(await claim_events(session, [(channel, event_key)]))
 
-    Uses ``INSERT ... ON CONFLICT DO NOTHING`` so a concurrent duplicate waits for the first
-    transaction and then finds the row, instead of failing the whole unit of work.
+
+async def claim_events(
+    session: AsyncSession, keys: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Record inbound events ``(channel, event_key)``; return those not handled before.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` for all of them, so a concurrent
+    duplicate waits for the first transaction and then finds the row, instead of failing the
+    whole unit of work. Keys are cut to 128 characters (the column width).
     """
-    values = {"channel": channel, "event_key": event_key[:128], "created_at": utc_now()}
-    stmt = _insert_for(session)(ProcessedEvent).values(**values).on_conflict_do_nothing()
-    result = await session.execute(stmt.returning(ProcessedEvent.id))
-    return result.scalar_one_or_none() is not None
+    unique = {(channel, key[:128]) for channel, key in keys}
+    if not unique:
+        return set()
+    now = utc_now()
+    rows = [{"channel": c, "event_key": k, "created_at": now} for c, k in sorted(unique)]
+    stmt = _insert_for(session)(ProcessedEvent).on_conflict_do_nothing()
+    result = await session.execute(
+        stmt.values(rows).returning(ProcessedEvent.channel, ProcessedEvent.event_key)
+    )
+    return {(str(c), str(k)) for c, k in result.all()}
 
 
 # --- definitions, municipalities, rounds -----------------------------------------------------
@@ -359,33 +373,64 @@ async def resolve_start_code(
     return (round_, activity) if round_ is not None else None
 
 
-async def get_or_create_contact(
-    session: AsyncSession, *, channel: str, address_key: str, address: str
-) -> Contact:
-    """Find the contact for a channel address, creating it (and a participant) if new."""
-    stmt = select(Contact).where(Contact.channel == channel, Contact.address_key == address_key)
-    contact = await session.scalar(stmt)
-    if contact is not None:
-        return contact
-    try:
-        async with session.begin_nested():
-            participant = Participant()
-            session.add(participant)
-            await session.flush()
-            contact = Contact(
-                participant_id=participant.id,
-                channel=channel,
-                address_key=address_key,
-                address=address,
-            )
-            session.add(contact)
-            await session.flush()
-    except IntegrityError:
-        # A concurrent first message from the same address created it; use that one.
-        contact = await session.scalar(stmt)
-        if contact is None:
-            raise
-    return contact
+async def get_or_create_contacts(
+    session: AsyncSession, wanted: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str], Contact]:
+    """Find the contacts for ``(channel, address_key, address)``, creating missing ones.
+
+    A new contact gets a new participant. Two statements load the known ones and insert the
+    rest (``ON CONFLICT DO NOTHING``: a concurrent first message from the same address wins,
+    and its contact is used); participants left unused by such a race are removed again.
+
+    Returns:
+        The contacts by ``(channel, address_key)``.
+    """
+    by_key = {(channel, key): address for channel, key, address in wanted}
+    if not by_key:
+        return {}
+    found = await _load_contacts(session, list(by_key))
+    missing = [k for k in by_key if k not in found]
+    if missing:
+        now = utc_now()
+        people = {k: uuid.uuid4() for k in missing}
+        await session.execute(
+            insert_(Participant), [{"id": pid, "created_at": now} for pid in people.values()]
+        )
+        stmt = _insert_for(session)(Contact).on_conflict_do_nothing()
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "participant_id": people[(channel, key)],
+                "channel": channel,
+                "address_key": key,
+                "address": by_key[(channel, key)],
+                "status": ContactStatus.active.value,
+                "language": "nl",
+                "created_at": now,
+            }
+            for channel, key in missing
+        ]
+        result = await session.execute(stmt.values(rows).returning(Contact.participant_id))
+        used = {pid for (pid,) in result.all()}
+        unused = [pid for pid in people.values() if pid not in used]
+        if unused:
+            await session.execute(delete(Participant).where(Participant.id.in_(unused)))
+        found.update(await _load_contacts(session, missing))
+    return found
+
+
+async def _load_contacts(
+    session: AsyncSession, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Contact]:
+    found: dict[tuple[str, str], Contact] = {}
+    for channel in {c for c, _ in keys}:
+        stmt = select(Contact).where(
+            Contact.channel == channel,
+            Contact.address_key.in_([k for c, k in keys if c == channel]),
+        )
+        for contact in await session.scalars(stmt):
+            found[(contact.channel, contact.address_key)] = contact
+    return found
 
 
 async def get_or_create_conversation(
@@ -424,54 +469,75 @@ async def get_or_create_conversation(
 async def lock_conversation(
     session: AsyncSession, conversation_id: uuid.UUID
 ) -> tuple[Conversation, Round]:
-    """Load a conversation and its round, locking the conversation row (PostgreSQL).
+    """Load a conversation and its round, locking the conversation row (PostgreSQL)."""
+    found = await lock_conversations(session, [conversation_id])
+    if conversation_id not in found:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return found[conversation_id]
 
-    The lock makes messages of one participant move the conversation one at a time; SQLite
-    gets the same effect from ``BEGIN IMMEDIATE`` (see :mod:`surveys.db`).
+
+async def lock_conversations(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Conversation, Round]]:
+    """Load conversations and their rounds, locking the conversation rows (PostgreSQL).
+
+    The lock makes messages of one participant move the conversation one at a time; rows are
+    locked in id order, so two transactions locking overlapping sets cannot deadlock. SQLite
+    gets the same effect from ``BEGIN IMMEDIATE`` (see :mod:`surveys.db`). Missing ids are
+    left out of the result.
     """
+    if not ids:
+        return {}
     stmt = (
         select(Conversation, Round)
         .join(Round, Round.id == Conversation.round_id)
-        .where(Conversation.id == conversation_id)
+        .where(Conversation.id.in_(sorted(set(ids))))
+        .order_by(Conversation.id)
         .with_for_update(of=Conversation)
         .execution_options(populate_existing=True)
     )
-    row = (await session.execute(stmt)).tuples().one_or_none()
-    if row is None:
-        raise NotFound(f"conversation {conversation_id} not found")
-    return row
+    rows = (await session.execute(stmt)).tuples().all()
+    return {conversation.id: (conversation, round_) for conversation, round_ in rows}
 
 
-async def save_answer(
-    session: AsyncSession,
-    conversation: Conversation,
-    *,
-    question_key: str,
-    value: Any,
-    text: str | None,
-    kind: str | None,
-) -> None:
-    """Store or replace the answer to ``question_key`` (text must already be scrubbed)."""
+async def save_answers(session: AsyncSession, answers: Sequence[dict[str, Any]]) -> None:
+    """Store or replace answers (text must already be scrubbed), one statement for all.
+
+    Each item holds ``conversation`` (the :class:`Conversation`), ``question_key``, ``value``,
+    ``text`` and ``kind``. At most one item per conversation and question.
+    """
+    if not answers:
+        return
     now = utc_now()
-    insert = _insert_for(session)
-    stmt = insert(Answer).values(
-        id=uuid.uuid4(),
-        conversation_id=conversation.id,
-        participant_id=conversation.participant_id,
-        round_id=conversation.round_id,
-        activity_id=conversation.activity_id,
-        question_key=question_key,
-        value=value,
-        text=text,
-        kind=kind,
-        created_at=now,
-        updated_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
+    insert = _insert_for(session)(Answer)
+    stmt = insert.on_conflict_do_update(
         index_elements=[Answer.conversation_id, Answer.question_key],
-        set_={"value": value, "text": text, "kind": kind, "updated_at": now},
+        set_={
+            "value": insert.excluded.value,
+            "text": insert.excluded.text,
+            "kind": insert.excluded.kind,
+            "updated_at": insert.excluded.updated_at,
+        },
     )
-    await session.execute(stmt)
+    rows = []
+    for item in answers:
+        conversation: Conversation = item["conversation"]
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "conversation_id": conversation.id,
+                "participant_id": conversation.participant_id,
+                "round_id": conversation.round_id,
+                "activity_id": conversation.activity_id,
+                "question_key": item["question_key"],
+                "value": item["value"],
+                "text": item["text"],
+                "kind": item["kind"],
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    await session.execute(stmt, rows)
 
 
 async def delete_answer(session: AsyncSession, conversation: Conversation, key: str) -> None:
@@ -535,22 +601,46 @@ async def enqueue(
     conversation_id: uuid.UUID | None = None,
 ) -> list[int]:
     """Queue outbound messages; they are delivered only after the caller commits."""
-    if not payloads:
+    rows = [
+        {"channel": channel, "address": address, "conversation_id": conversation_id, "payload": p}
+        for p in payloads
+    ]
+    return await enqueue_many(session, rows)
+
+
+async def enqueue_many(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], *, lease_until: datetime | None = None
+) -> list[int]:
+    """Queue outbound messages (``channel``, ``address``, ``conversation_id``, ``payload``).
+
+    Args:
+        session: The caller's session; delivery starts only after its commit.
+        rows: The messages, in the order they must reach each address.
+        lease_until: Queue them already claimed by the caller's in-process sender until then
+            (see :mod:`surveys.outbox`): it gets them straight after the commit, without a
+            claim transaction; if the process dies first, they are claimed again after the
+            lease, as after any claim.
+
+    Returns:
+        The outbox ids, in the order of ``rows``.
+    """
+    if not rows:
         return []
     now = utc_now()
     result = await session.execute(
         insert_(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
         [
             {
-                "channel": channel,
-                "address": address,
-                "conversation_id": conversation_id,
-                "payload": payload,
+                "channel": row["channel"],
+                "address": row["address"],
+                "conversation_id": row.get("conversation_id"),
+                "payload": row["payload"],
                 "status": OutboxStatus.pending.value,
-                "attempts": 0,
+                "attempts": 0 if lease_until is None else 1,
+                "next_attempt_at": lease_until,
                 "created_at": now,
             }
-            for payload in payloads
+            for row in rows
         ],
     )
     return list(result.scalars().all())

@@ -1,16 +1,23 @@
-"""The async shell around the pure step: one inbound message is one unit of work.
+"""The async shell around the pure step: inbound messages in, answers and outbox rows out.
 
-``handle`` de-duplicates on the channel's event id, locks the conversation, runs
-:func:`bot.engine.flow.step`, stores answers, queues replies in the outbox and returns. The
-caller commits, and only then delivers the queued messages.
+:func:`handle_many` runs a batch of inbound messages in the caller's transaction; :func:`handle`
+runs one. Per batch the shell de-duplicates every event on its channel's event id (one
+statement), loads or creates the contacts (one or two), locks the conversations in id order
+(one), runs :func:`bot.engine.flow.step` per message in arrival order, and writes the answers
+(one upsert) and the replies (one outbox insert). Rare effects (stop, erase, unlink) write the
+buffered rows first and then run on their own, so a batch means exactly what the same messages
+handled one by one would mean. The caller commits, and only then delivers the queued messages.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,6 +67,23 @@ class EngineConfig:
 
 
 @dataclass(frozen=True)
+class QueuedMessage:
+    """An outbox row a batch queued, for a sender in the same process.
+
+    Attributes:
+        id: Outbox id.
+        channel: Channel name.
+        address: Where it goes.
+        payload: The serialised outbound message.
+    """
+
+    id: int
+    channel: str
+    address: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class HandleResult:
     """What one inbound message did.
 
@@ -74,16 +98,82 @@ class HandleResult:
     outbox_ids: tuple[int, ...] = ()
 
 
-async def _attach(session: AsyncSession, contact: Contact, code: str) -> Conversation | None:
-    resolved = await service.resolve_start_code(session, code)
-    if resolved is None:
-        return None
-    round_, activity = resolved
-    conversation = await service.get_or_create_conversation(
-        session, participant_id=contact.participant_id, round_=round_, activity=activity
-    )
-    contact.active_conversation_id = conversation.id
-    return conversation
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch did: one result per inbound message, and the rows to deliver.
+
+    Attributes:
+        results: Per inbound message, in the order given.
+        queued: The outbox rows this batch queued that are still pending at its end (a stop
+            or an erasure later in the batch cancels earlier rows for that address).
+    """
+
+    results: list[HandleResult]
+    queued: list[QueuedMessage]
+
+
+class _Batch:
+    """Prefetched rows and buffered writes of the messages handled in one transaction."""
+
+    def __init__(self, session: AsyncSession, lease_until: datetime | None) -> None:
+        self.session = session
+        self.lease_until = lease_until
+        self.contacts: dict[tuple[str, str], Contact] = {}
+        self.conversations: dict[uuid.UUID, tuple[Conversation, Round]] = {}
+        self.answers: dict[tuple[uuid.UUID, str], tuple[Conversation, dict[str, Any] | None]] = {}
+        self.outbox: list[tuple[int, dict[str, Any]]] = []  # (inbound index, row)
+        self.ids: dict[int, list[int]] = {}  # inbound index -> outbox ids
+        self.queued: list[QueuedMessage] = []
+
+    async def contact(self, channel: str, address_key: str, address: str) -> Contact:
+        key = (channel, address_key)
+        if key not in self.contacts:
+            found = await service.get_or_create_contacts(self.session, [(*key, address)])
+            self.contacts.update(found)
+        return self.contacts[key]
+
+    async def conversation(self, conversation_id: uuid.UUID) -> tuple[Conversation, Round]:
+        if conversation_id not in self.conversations:
+            self.conversations[conversation_id] = await service.lock_conversation(
+                self.session, conversation_id
+            )
+        return self.conversations[conversation_id]
+
+    def save(self, conversation: Conversation, key: str, answer: dict[str, Any] | None) -> None:
+        """Buffer an answer (None deletes it); the last one per question wins."""
+        self.answers[(conversation.id, key)] = (conversation, answer)
+
+    def forget(self, participant_id: uuid.UUID | None, channel: str, address: str | None) -> None:
+        """Drop what the batch holds of a participant (rows deleted) or an address (stopped)."""
+        if address is not None:
+            self.queued = [q for q in self.queued if (q.channel, q.address) != (channel, address)]
+        if participant_id is None:
+            return
+        for key, contact in list(self.contacts.items()):
+            if contact.participant_id == participant_id:
+                del self.contacts[key]
+        for cid, (conversation, _) in list(self.conversations.items()):
+            if conversation.participant_id == participant_id:
+                del self.conversations[cid]
+
+    async def flush(self) -> None:
+        """Write the buffered answers and outbox rows (before a rare effect, and at the end)."""
+        saves = []
+        for (_, question_key), (conversation, answer) in self.answers.items():
+            if answer is None:
+                await service.delete_answer(self.session, conversation, question_key)
+            else:
+                saves.append({"conversation": conversation, "question_key": question_key, **answer})
+        self.answers = {}
+        await service.save_answers(self.session, saves)
+        pending, self.outbox = self.outbox, []
+        rows = [row for _, row in pending]
+        ids = await service.enqueue_many(self.session, rows, lease_until=self.lease_until)
+        for (owner, row), outbox_id in zip(pending, ids, strict=True):
+            self.ids.setdefault(owner, []).append(outbox_id)
+            self.queued.append(
+                QueuedMessage(outbox_id, row["channel"], row["address"], row["payload"])
+            )
 
 
 async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfig) -> HandleResult:
@@ -97,29 +187,95 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
     Returns:
         Whether it was a duplicate, and the messages queued in the outbox.
     """
-    channel_key = f"{inbound.channel}:{inbound.bot}"
-    if not await service.claim_event(session, channel=channel_key, event_key=inbound.event_id):
-        return HandleResult(duplicate=True)
+    return (await handle_many(session, [inbound], config=config)).results[0]
 
-    address_key = pseudonymise(config.pepper, inbound.channel, inbound.bot, inbound.address)
-    contact = await service.get_or_create_contact(
-        session, channel=inbound.channel, address_key=address_key, address=inbound.address
+
+async def handle_many(
+    session: AsyncSession,
+    inbounds: Sequence[Inbound],
+    *,
+    config: EngineConfig,
+    lease_until: datetime | None = None,
+) -> BatchResult:
+    """Run inbound messages in arrival order in the caller's transaction (without committing).
+
+    Args:
+        session: The caller's session; the caller commits and then delivers.
+        inbounds: The messages, in the order they arrived.
+        config: Pepper, copy and scrubber.
+        lease_until: Queue the replies already claimed until then by the caller's own
+            sender, which gets :attr:`BatchResult.queued` after the commit (None: any
+            sender claims them from the table).
+
+    Returns:
+        One result per message, and the outbox rows queued.
+    """
+    batch = _Batch(session, lease_until)
+    keys = [(f"{i.channel}:{i.bot}", i.event_id[:128]) for i in inbounds]
+    fresh = await service.claim_events(session, keys)
+    wanted = {}
+    for inbound, key in zip(inbounds, keys, strict=True):
+        if key in fresh:
+            address_key = pseudonymise(config.pepper, inbound.channel, inbound.bot, inbound.address)
+            wanted[(inbound.channel, address_key)] = inbound.address
+    batch.contacts = await service.get_or_create_contacts(
+        session, [(channel, key, address) for (channel, key), address in wanted.items()]
     )
+    active = [c.active_conversation_id for c in batch.contacts.values()]
+    batch.conversations = await service.lock_conversations(
+        session, [cid for cid in active if cid is not None]
+    )
+    outbound: dict[int, list[Outbound]] = {}
+    for index, (inbound, key) in enumerate(zip(inbounds, keys, strict=True)):
+        if key not in fresh:
+            continue
+        fresh.discard(key)  # a second copy in the same batch is a duplicate
+        outbound[index] = await _handle_one(batch, index, inbound, config)
+    await batch.flush()
+    results = [
+        HandleResult(
+            duplicate=False, outbound=tuple(outbound[i]), outbox_ids=tuple(batch.ids.get(i, ()))
+        )
+        if i in outbound
+        else HandleResult(duplicate=True)
+        for i in range(len(inbounds))
+    ]
+    return BatchResult(results=results, queued=batch.queued)
+
+
+async def _attach(batch: _Batch, contact: Contact, code: str) -> Conversation | None:
+    resolved = await service.resolve_start_code(batch.session, code)
+    if resolved is None:
+        return None
+    round_, activity = resolved
+    conversation = await service.get_or_create_conversation(
+        batch.session, participant_id=contact.participant_id, round_=round_, activity=activity
+    )
+    contact.active_conversation_id = conversation.id
+    return conversation
+
+
+async def _handle_one(
+    batch: _Batch, index: int, inbound: Inbound, config: EngineConfig
+) -> list[Outbound]:
+    session = batch.session
+    address_key = pseudonymise(config.pepper, inbound.channel, inbound.bot, inbound.address)
+    contact = await batch.contact(inbound.channel, address_key, inbound.address)
     command, argument = parse_command(inbound)
     conversation: Conversation | None = None
     start_inbound = inbound
 
     if command == "start" and argument:
-        conversation = await _attach(session, contact, argument)
+        conversation = await _attach(batch, contact, argument)
         if conversation is None:
-            return await _reply(
-                session, inbound, contact, None, [_text(config, "unknown_code", contact)]
+            return _reply(
+                batch, index, inbound, contact, None, [_text(config, "unknown_code", contact)]
             )
     elif command is None and contact.active_conversation_id is None and inbound.text:
         # Someone typed the code from a poster instead of opening the link.
         candidate = inbound.text.strip()
         if _CODE_SHAPE.match(candidate):
-            conversation = await _attach(session, contact, candidate)
+            conversation = await _attach(batch, contact, candidate)
             if conversation is not None:
                 start_inbound = Inbound(
                     channel=inbound.channel,
@@ -135,7 +291,7 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
     progress = Progress(lang=contact.language)
     conversation_id = conversation.id if conversation else contact.active_conversation_id
     if conversation_id is not None:
-        conversation, round_ = await service.lock_conversation(session, conversation_id)
+        conversation, round_ = await batch.conversation(conversation_id)
         definition = await service.get_definition(session, conversation.definition_id)
         scope = round_.scope or {}
         context = RoundContext(
@@ -155,30 +311,33 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
         if isinstance(effect, Quarantine):
             await _quarantine(session, config, effect, round_, contact)
         elif isinstance(effect, UnlinkContact):
+            await batch.flush()
             await service.unlink_contacts(session, contact.participant_id)
+            batch.forget(contact.participant_id, inbound.channel, None)
             session.expunge(contact)
             unlinked = True
         elif isinstance(effect, StoreAnswer) and conversation is not None:
             schools = (round_.scope or {}).get("school", []) if round_ else []
             text = config.scrub(effect.text, schools) if effect.text is not None else None
-            await service.save_answer(
-                session,
+            batch.save(
                 conversation,
-                question_key=effect.question_key,
-                value=effect.value,
-                text=text,
-                kind=effect.kind,
+                effect.question_key,
+                {"value": effect.value, "text": text, "kind": effect.kind},
             )
         elif isinstance(effect, DeleteAnswer) and conversation is not None:
-            await service.delete_answer(session, conversation, effect.question_key)
+            batch.save(conversation, effect.question_key, None)
         elif isinstance(effect, Complete) and conversation is not None:
             conversation.completed_at = utc_now()
         elif isinstance(effect, StopContact):
+            await batch.flush()
             await service.stop_contact(session, contact)
+            batch.forget(None, contact.channel, contact.address)
         elif isinstance(effect, SetLanguage):
             contact.language = effect.lang
         elif isinstance(effect, EraseParticipant):
+            await batch.flush()
             await service.erase_participant(session, contact.participant_id)
+            batch.forget(contact.participant_id, contact.channel, contact.address)
             erased = True
 
     if not erased:
@@ -190,8 +349,9 @@ async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfi
             conversation.state = result.progress.state
             conversation.current_question = result.progress.current
             conversation.updated_at = utc_now()
-    return await _reply(
-        session,
+    return _reply(
+        batch,
+        index,
         inbound,
         None if erased else contact,
         None if erased else conversation,
@@ -227,26 +387,29 @@ def _text(config: EngineConfig, key: str, contact: Contact) -> Outbound:
     return Outbound(config.catalogue.get(key, contact.language))
 
 
-async def _reply(
-    session: AsyncSession,
+def _reply(
+    batch: _Batch,
+    index: int,
     inbound: Inbound,
     contact: Contact | None,
     conversation: Conversation | None,
     outbound: list[Outbound],
-) -> HandleResult:
-    ids = await service.enqueue(
-        session,
-        channel=inbound.channel,
-        address=inbound.address,
-        payloads=[o.to_payload() for o in outbound],
-        conversation_id=conversation.id if conversation is not None and contact else None,
-    )
+) -> list[Outbound]:
+    conversation_id = conversation.id if conversation is not None and contact else None
+    for message in outbound:
+        row = {
+            "channel": inbound.channel,
+            "address": inbound.address,
+            "conversation_id": conversation_id,
+            "payload": message.to_payload(),
+        }
+        batch.outbox.append((index, row))
     log.info(
         "inbound handled",
         extra={
             "channel": inbound.channel,
-            "conversation_id": str(conversation.id) if conversation and contact else None,
+            "conversation_id": str(conversation_id) if conversation_id else None,
             "replies": len(outbound),
         },
     )
-    return HandleResult(duplicate=False, outbound=tuple(outbound), outbox_ids=tuple(ids))
+    return outbound
