@@ -10,12 +10,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, Table, delete, func, select, tuple_, update
 from sqlalchemy import insert as insert_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from surveys.definitions import Definition, dump_definition, parse_definition
@@ -24,6 +23,7 @@ from surveys.models import (
     Activity,
     Answer,
     AuditLog,
+    Base,
     Contact,
     ContactStatus,
     Conversation,
@@ -77,6 +77,11 @@ async def record_audit(
     )
 
 
+def _table(model: type[Base]) -> Table:
+    """The Core table of a model (bulk statements skip the ORM's per-row bookkeeping)."""
+    return cast(Table, model.__table__)
+
+
 def _insert_for(session: AsyncSession) -> Any:
     """The dialect's INSERT construct (both support ON CONFLICT)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -104,10 +109,9 @@ async def claim_events(
         return set()
     now = utc_now()
     rows = [{"channel": c, "event_key": k, "created_at": now} for c, k in sorted(unique)]
-    stmt = _insert_for(session)(ProcessedEvent).on_conflict_do_nothing()
-    result = await session.execute(
-        stmt.values(rows).returning(ProcessedEvent.channel, ProcessedEvent.event_key)
-    )
+    table = _table(ProcessedEvent)
+    stmt = _insert_for(session)(table).on_conflict_do_nothing()
+    result = await session.execute(stmt.returning(table.c.channel, table.c.event_key), rows)
     return {(str(c), str(k)) for c, k in result.all()}
 
 
@@ -394,9 +398,10 @@ async def get_or_create_contacts(
         now = utc_now()
         people = {k: uuid.uuid4() for k in missing}
         await session.execute(
-            insert_(Participant), [{"id": pid, "created_at": now} for pid in people.values()]
+            insert_(_table(Participant)),
+            [{"id": pid, "created_at": now} for pid in people.values()],
         )
-        stmt = _insert_for(session)(Contact).on_conflict_do_nothing()
+        stmt = _insert_for(session)(_table(Contact)).on_conflict_do_nothing()
         rows = [
             {
                 "id": uuid.uuid4(),
@@ -410,7 +415,7 @@ async def get_or_create_contacts(
             }
             for channel, key in missing
         ]
-        result = await session.execute(stmt.values(rows).returning(Contact.participant_id))
+        result = await session.execute(stmt.returning(_table(Contact).c.participant_id), rows)
         used = {pid for (pid,) in result.all()}
         unused = [pid for pid in people.values() if pid not in used]
         if unused:
@@ -437,33 +442,64 @@ async def get_or_create_conversation(
     session: AsyncSession, *, participant_id: uuid.UUID, round_: Round, activity: Activity | None
 ) -> Conversation:
     """Return the participant's conversation in a round (and activity), creating it if new."""
-    subject = str(activity.id) if activity else ""
-    stmt = select(Conversation).where(
-        Conversation.participant_id == participant_id,
-        Conversation.round_id == round_.id,
-        Conversation.subject == subject,
-    )
-    conversation = await session.scalar(stmt)
-    if conversation is not None:
-        return conversation
-    try:
-        async with session.begin_nested():
-            conversation = Conversation(
-                participant_id=participant_id,
-                round_id=round_.id,
-                activity_id=activity.id if activity else None,
-                subject=subject,
-                definition_id=round_.definition_id,
-                state="new",
-                progress={},
+    found = await get_or_create_conversations(session, [(participant_id, round_, activity)])
+    return next(iter(found.values()))
+
+
+ConversationKey = tuple[uuid.UUID, uuid.UUID, str]
+
+
+async def get_or_create_conversations(
+    session: AsyncSession, wanted: Sequence[tuple[uuid.UUID, Round, Activity | None]]
+) -> dict[ConversationKey, Conversation]:
+    """Return conversations for ``(participant_id, round, activity)``, creating missing ones.
+
+    A concurrent creation of the same conversation wins (``ON CONFLICT DO NOTHING``) and its
+    row is used.
+
+    Returns:
+        The conversations by ``(participant_id, round_id, subject)``; the subject is the
+        activity id as text, or ``""`` for the round itself.
+    """
+    by_key: dict[ConversationKey, tuple[Round, Activity | None]] = {
+        (pid, round_.id, str(activity.id) if activity else ""): (round_, activity)
+        for pid, round_, activity in wanted
+    }
+    if not by_key:
+        return {}
+    found = await _load_conversations(session, list(by_key))
+    missing = [k for k in by_key if k not in found]
+    if missing:
+        now = utc_now()
+        rows: list[dict[str, Any]] = []
+        for pid, round_id, subject in missing:
+            round_, activity = by_key[(pid, round_id, subject)]
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "participant_id": pid,
+                    "round_id": round_id,
+                    "activity_id": activity.id if activity else None,
+                    "subject": subject,
+                    "definition_id": round_.definition_id,
+                    "state": "new",
+                    "progress": {},
+                    "started_at": now,
+                    "updated_at": now,
+                }
             )
-            session.add(conversation)
-            await session.flush()
-    except IntegrityError:
-        conversation = await session.scalar(stmt)
-        if conversation is None:
-            raise
-    return conversation
+        table = _table(Conversation)
+        await session.execute(_insert_for(session)(table).on_conflict_do_nothing(), rows)
+        found.update(await _load_conversations(session, missing))
+    return found
+
+
+async def _load_conversations(
+    session: AsyncSession, keys: Sequence[ConversationKey]
+) -> dict[ConversationKey, Conversation]:
+    columns = tuple_(Conversation.participant_id, Conversation.round_id, Conversation.subject)
+    stmt = select(Conversation).where(columns.in_(list(keys)))
+    return {(c.participant_id, c.round_id, c.subject): c for c in await session.scalars(stmt)}
 
 
 async def lock_conversation(
@@ -509,9 +545,9 @@ async def save_answers(session: AsyncSession, answers: Sequence[dict[str, Any]])
     if not answers:
         return
     now = utc_now()
-    insert = _insert_for(session)(Answer)
+    insert = _insert_for(session)(_table(Answer))
     stmt = insert.on_conflict_do_update(
-        index_elements=[Answer.conversation_id, Answer.question_key],
+        index_elements=["conversation_id", "question_key"],
         set_={
             "value": insert.excluded.value,
             "text": insert.excluded.text,
@@ -628,7 +664,9 @@ async def enqueue_many(
         return []
     now = utc_now()
     result = await session.execute(
-        insert_(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        insert_(_table(OutboxMessage)).returning(
+            _table(OutboxMessage).c.id, sort_by_parameter_order=True
+        ),
         [
             {
                 "channel": row["channel"],

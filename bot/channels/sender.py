@@ -28,8 +28,9 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -123,6 +124,7 @@ class SenderStats:
     """Counters since start (for the bench and the health endpoint)."""
 
     claimed: int = 0
+    accepted: int = 0
     sent: int = 0
     retried: int = 0
     rescheduled: int = 0
@@ -154,6 +156,7 @@ class OutboxSender:
         self._flush_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._running = False
 
     # --- public API ---------------------------------------------------------------------
 
@@ -164,6 +167,13 @@ class OutboxSender:
     async def run(self) -> None:
         """Claim and deliver until :meth:`stop` is called."""
         self._stopping = False
+        self._running = True
+        try:
+            await self._loop()
+        finally:
+            self._running = False
+
+    async def _loop(self) -> None:
         while not self._stopping:
             room = self.config.max_in_flight - len(self._held)
             if room <= 0:
@@ -213,13 +223,39 @@ class OutboxSender:
                 exclude=sorted(self._held),
             )
         # The claim is committed: from here on no other sender takes these rows.
+        self._take(rows)
+        self.stats.claimed += len(rows)
+        return len(rows)
+
+    def lease_until(self) -> datetime | None:
+        """Until when rows queued for :meth:`accept` are leased.
+
+        None (queue them unclaimed, for the claim loop) unless :meth:`run` is running and
+        fewer than ``max_in_flight`` rows are held in memory.
+        """
+        if not self._running or self._stopping or len(self._held) >= self.config.max_in_flight:
+            return None
+        return utc_now() + timedelta(seconds=self.config.lease_seconds)
+
+    def accept(self, rows: Sequence[ClaimedMessage]) -> None:
+        """Deliver rows this process committed already leased to this sender (no claim).
+
+        The engine queues them with ``attempts = 1`` and a lease from :meth:`lease_until`, so
+        no other sender takes them; if this process dies before they are marked sent, they
+        are claimed again when the lease ends, as after any claim.
+        """
+        if self._stopping:
+            return  # leased rows come back to a sender when their lease ends
+        fresh = [row for row in rows if row.id not in self._held]
+        self._take(fresh)
+        self.stats.accepted += len(fresh)
+
+    def _take(self, rows: Sequence[ClaimedMessage]) -> None:
         for row in rows:
             self._held.add(row.id)
             self._mailboxes.setdefault(row.address, deque()).append(row)
             if row.address not in self._workers:
                 self._workers[row.address] = asyncio.create_task(self._work(row.address))
-        self.stats.claimed += len(rows)
-        return len(rows)
 
     async def _wait_idle(self) -> None:
         while self._workers:

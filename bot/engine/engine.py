@@ -37,7 +37,7 @@ from bot.engine.messages import (
 )
 from surveys import service
 from surveys.definitions import Definition
-from surveys.models import Contact, ContactStatus, Conversation, Round, utc_now
+from surveys.models import Activity, Contact, ContactStatus, Conversation, Round, utc_now
 from surveys.privacy.pseudonyms import pseudonymise
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,19 @@ class _Batch:
         self.outbox: list[tuple[int, dict[str, Any]]] = []  # (inbound index, row)
         self.ids: dict[int, list[int]] = {}  # inbound index -> outbox ids
         self.queued: list[QueuedMessage] = []
+        self.codes: dict[str, tuple[Round, Activity | None] | None] = {}
+        self.started: dict[service.ConversationKey, Conversation] = {}
+
+    async def prepare_starts(self, starts: list[tuple[Contact, str]]) -> None:
+        """Resolve the start codes of the batch and get or create their conversations."""
+        wanted = []
+        for contact, code in starts:
+            if code not in self.codes:
+                self.codes[code] = await service.resolve_start_code(self.session, code)
+            resolved = self.codes[code]
+            if resolved is not None:
+                wanted.append((contact.participant_id, *resolved))
+        self.started = await service.get_or_create_conversations(self.session, wanted)
 
     async def contact(self, channel: str, address_key: str, address: str) -> Contact:
         key = (channel, address_key)
@@ -213,24 +226,37 @@ async def handle_many(
     batch = _Batch(session, lease_until)
     keys = [(f"{i.channel}:{i.bot}", i.event_id[:128]) for i in inbounds]
     fresh = await service.claim_events(session, keys)
-    wanted = {}
-    for inbound, key in zip(inbounds, keys, strict=True):
+    address_keys: dict[int, str] = {}
+    wanted: dict[tuple[str, str], str] = {}
+    codes: dict[int, str] = {}
+    for index, (inbound, key) in enumerate(zip(inbounds, keys, strict=True)):
         if key in fresh:
             address_key = pseudonymise(config.pepper, inbound.channel, inbound.bot, inbound.address)
+            address_keys[index] = address_key
             wanted[(inbound.channel, address_key)] = inbound.address
+            command, argument = parse_command(inbound)
+            if command == "start" and argument:
+                codes[index] = argument
     batch.contacts = await service.get_or_create_contacts(
         session, [(channel, key, address) for (channel, key), address in wanted.items()]
     )
+    await batch.prepare_starts(
+        [
+            (batch.contacts[(inbounds[i].channel, address_keys[i])], code)
+            for i, code in codes.items()
+        ]
+    )
     active = [c.active_conversation_id for c in batch.contacts.values()]
+    started = [c.id for c in batch.started.values()]
     batch.conversations = await service.lock_conversations(
-        session, [cid for cid in active if cid is not None]
+        session, [cid for cid in active if cid is not None] + started
     )
     outbound: dict[int, list[Outbound]] = {}
     for index, (inbound, key) in enumerate(zip(inbounds, keys, strict=True)):
         if key not in fresh:
             continue
         fresh.discard(key)  # a second copy in the same batch is a duplicate
-        outbound[index] = await _handle_one(batch, index, inbound, config)
+        outbound[index] = await _handle_one(batch, index, inbound, address_keys[index], config)
     await batch.flush()
     results = [
         HandleResult(
@@ -244,22 +270,26 @@ async def handle_many(
 
 
 async def _attach(batch: _Batch, contact: Contact, code: str) -> Conversation | None:
-    resolved = await service.resolve_start_code(batch.session, code)
+    if code not in batch.codes:
+        batch.codes[code] = await service.resolve_start_code(batch.session, code)
+    resolved = batch.codes[code]
     if resolved is None:
         return None
     round_, activity = resolved
-    conversation = await service.get_or_create_conversation(
-        batch.session, participant_id=contact.participant_id, round_=round_, activity=activity
-    )
+    key = (contact.participant_id, round_.id, str(activity.id) if activity else "")
+    conversation = batch.started.get(key)
+    if conversation is None:
+        conversation = await service.get_or_create_conversation(
+            batch.session, participant_id=contact.participant_id, round_=round_, activity=activity
+        )
     contact.active_conversation_id = conversation.id
     return conversation
 
 
 async def _handle_one(
-    batch: _Batch, index: int, inbound: Inbound, config: EngineConfig
+    batch: _Batch, index: int, inbound: Inbound, address_key: str, config: EngineConfig
 ) -> list[Outbound]:
     session = batch.session
-    address_key = pseudonymise(config.pepper, inbound.channel, inbound.bot, inbound.address)
     contact = await batch.contact(inbound.channel, address_key, inbound.address)
     command, argument = parse_command(inbound)
     conversation: Conversation | None = None

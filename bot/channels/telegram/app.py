@@ -15,7 +15,9 @@ from bot.channels.sender import OutboxSender, SenderConfig
 from bot.channels.telegram.client import TelegramChannel
 from bot.channels.telegram.copy import TelegramCopy, default_copy
 from bot.channels.telegram.handlers import ALLOWED_UPDATES, TelegramDeps, build_dispatcher
-from bot.engine.engine import EngineConfig
+from bot.engine.batcher import GroupCommit
+from bot.engine.engine import EngineConfig, QueuedMessage
+from surveys.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
 QUIET_LOGGERS = {
@@ -68,11 +70,25 @@ class TelegramApp:
         self.webhook_secret = webhook_secret
         self.channel = TelegramChannel(bot, copy=self.copy, catalogue=config.catalogue)
         self.sender = OutboxSender(sessionmaker, self.channel, sender_config)
+        self.batcher = GroupCommit(
+            sessionmaker, config, lease_until=self.sender.lease_until, on_commit=self._queued
+        )
         self.deps = TelegramDeps(
-            sessionmaker=sessionmaker, config=config, copy=self.copy, notify=self.sender.notify
+            sessionmaker=sessionmaker,
+            config=config,
+            copy=self.copy,
+            notify=self.sender.notify,
+            batcher=self.batcher,
         )
         self.dispatcher: Dispatcher = build_dispatcher(self.deps)
         self._sender_task: asyncio.Task[None] | None = None
+
+    def _queued(self, rows: list[QueuedMessage], leased: bool) -> None:
+        """After a batch commit: hand its replies (leased to this sender) straight over."""
+        if leased:
+            self.sender.accept([ClaimedMessage(r.id, r.address, r.payload, 1) for r in rows])
+        elif rows:
+            self.sender.notify()
 
     async def feed(self, update: Update) -> None:
         """Handle one update (webhook or polling); raises on database failures."""

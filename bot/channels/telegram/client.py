@@ -17,6 +17,14 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    LeaveChat,
+    SendMessage,
+)
+from aiogram.methods.base import Response
 
 from bot.channels.base import PermanentFailure, RetryLater, TemporaryFailure, Unreachable
 from bot.channels.telegram.copy import TelegramCopy, default_copy
@@ -25,6 +33,12 @@ from bot.engine.catalogue import Catalogue, default_catalogue
 from bot.engine.messages import Outbound
 
 CHANNEL = "telegram"
+
+# aiogram parses every Bot API answer as ``Response[<returned type>]``. pydantic keeps such
+# parametrised generic models only weakly, so each garbage collection drops them and the next
+# call rebuilds the class (about 8 ms each, measured). Holding the ones we use keeps them alive.
+_PINNED = (SendMessage, AnswerCallbackQuery, EditMessageText, EditMessageReplyMarkup, LeaveChat)
+_RESPONSE_MODELS = tuple(Response[m.__returning__] for m in _PINNED)  # type: ignore[name-defined]
 
 
 def create_bot(token: str, *, api_base: str | None = None, timeout: float = 30.0) -> Bot:

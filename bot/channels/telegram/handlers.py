@@ -3,9 +3,12 @@
 Routers (in this order): ``groups`` (any chat that is not private: leave, store nothing),
 ``membership`` (the participant blocked the bot: stop the contact and its queue),
 ``callbacks`` (button presses), ``messages`` (text, deep links, media) and ``edits`` (edited
-messages never change an answer). An outer middleware owns the unit of work: one session and
-one transaction per update, commit, wake the sender, and only then the Telegram calls that
-acknowledge a button (``answerCallbackQuery``, removing the answered keyboard).
+messages never change an answer). Messages and button answers go to the engine through
+:class:`bot.engine.batcher.GroupCommit`, so concurrent updates share a transaction; the rare
+updates that need the database otherwise (a blocked bot, an edit, a page of a long list) get a
+session of their own from an outer middleware, which commits it. Only after the commit come
+the Telegram calls that acknowledge a button (``answerCallbackQuery``, removing the answered
+keyboard).
 
 Only ``chat.id`` crosses into the engine (as the address). Names, usernames, language codes,
 captions and media file ids are never read, logged or stored. Filters are ``async def``:
@@ -49,7 +52,8 @@ from bot.channels.telegram.render import (
     ticked,
     toggle,
 )
-from bot.engine.engine import EngineConfig, handle
+from bot.engine.batcher import GroupCommit
+from bot.engine.engine import EngineConfig
 from bot.engine.messages import Inbound, Outbound
 from surveys import outbox, service
 from surveys.models import ContactStatus
@@ -92,16 +96,18 @@ class TelegramDeps:
     """What the handlers need (passed to aiogram as workflow data ``deps``).
 
     Attributes:
-        sessionmaker: One session per update.
+        sessionmaker: Sessions for updates that do not go through the engine.
         config: The engine configuration (pepper, copy, scrubber).
         copy: The adapter's own copy (button labels, notices).
-        notify: Called after every commit (wakes the outbox sender).
+        notify: Called after such a session commits (wakes the outbox sender).
+        batcher: Runs messages and button answers through the engine in shared transactions.
     """
 
     sessionmaker: async_sessionmaker[AsyncSession]
     config: EngineConfig
     copy: TelegramCopy
     notify: Callable[[], None]
+    batcher: GroupCommit
 
 
 def _channel_key(bot: Bot) -> str:
@@ -140,8 +146,37 @@ async def _run(call: Callable[[], Awaitable[Any]]) -> Any:
     return await call()  # aiogram method objects are awaitables, not coroutines
 
 
+class Unit:
+    """An update's own database session, opened on first use and committed by the middleware."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self.opened: AsyncSession | None = None
+
+    async def session(self) -> AsyncSession:
+        """The session, in a transaction that the middleware commits after the handler."""
+        if self.opened is None:
+            self.opened = self.sessionmaker()
+            await self.opened.begin()
+        return self.opened
+
+    async def finish(self, *, commit: bool) -> bool:
+        """Commit (or roll back) and close; True if something was committed."""
+        session, self.opened = self.opened, None
+        if session is None:
+            return False
+        try:
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()
+        return commit
+
+
 class UnitOfWork(BaseMiddleware):
-    """One session and transaction per update; Telegram calls only after the commit."""
+    """At most one own session per update, committed; Telegram calls only after the commit."""
 
     def __init__(self, deps: TelegramDeps) -> None:
         self.deps = deps
@@ -161,11 +196,15 @@ class UnitOfWork(BaseMiddleware):
             return UNHANDLED
         after: AfterCommit = []
         data["after_commit"] = after
-        async with self.deps.sessionmaker() as session:
-            data["session"] = session
-            async with session.begin():
-                result = await handler(event, data)
-        self.deps.notify()
+        unit = Unit(self.deps.sessionmaker)
+        data["unit"] = unit
+        try:
+            result = await handler(event, data)
+        except BaseException:
+            await unit.finish(commit=False)
+            raise
+        if await unit.finish(commit=True):
+            self.deps.notify()
         if after:
             outcomes = await asyncio.gather(*(_run(call) for call in after), return_exceptions=True)
             for outcome in outcomes:
@@ -232,12 +271,13 @@ def membership_router() -> Router:
     async def membership(
         event: ChatMemberUpdated,
         bot: Bot,
-        session: AsyncSession,
+        unit: Unit,
         deps: TelegramDeps,
         event_update: Update,
     ) -> None:
         if event.new_chat_member.status not in (ChatMemberStatus.KICKED, ChatMemberStatus.LEFT):
             return  # unblocked: the participant's next /start makes the contact active again
+        session = await unit.session()
         key = f"u:{event_update.update_id}"
         if not await service.claim_event(session, channel=_channel_key(bot), event_key=key):
             return
@@ -270,7 +310,7 @@ def callbacks_router() -> Router:
     async def button(
         cb: CallbackQuery,
         bot: Bot,
-        session: AsyncSession,
+        unit: Unit,
         deps: TelegramDeps,
         after_commit: AfterCommit,
     ) -> None:
@@ -299,7 +339,7 @@ def callbacks_router() -> Router:
             if not (ref.isdigit() and page.lstrip("-").isdigit()):
                 return
             payload = await outbox.get_payload(
-                session, message_id=int(ref), channel=CHANNEL, address=str(chat_id)
+                await unit.session(), message_id=int(ref), channel=CHANNEL, address=str(chat_id)
             )
             if payload is None:
                 return
@@ -332,7 +372,7 @@ def callbacks_router() -> Router:
             kind="choice",
             bot=str(bot.id),
         )
-        result = await handle(session, inbound, config=deps.config)
+        result = await deps.batcher.submit(inbound)
         if result.duplicate:
             after_commit.append(lambda: cb.answer(text=deps.copy.get("already_answered", lang)))
             chosen = None
@@ -351,14 +391,13 @@ def messages_router() -> Router:
     async def message(
         message: Message,
         bot: Bot,
-        session: AsyncSession,
         deps: TelegramDeps,
         event_update: Update,
     ) -> None:
         inbound = to_inbound(message, bot=bot, event_id=f"u:{event_update.update_id}")
         if inbound is None:
             return
-        await handle(session, inbound, config=deps.config)
+        await deps.batcher.submit(inbound)
 
     return router
 
@@ -371,10 +410,11 @@ def edits_router() -> Router:
     async def edited(
         message: Message,
         bot: Bot,
-        session: AsyncSession,
+        unit: Unit,
         deps: TelegramDeps,
         event_update: Update,
     ) -> None:
+        session = await unit.session()
         key = f"u:{event_update.update_id}"
         if not await service.claim_event(session, channel=_channel_key(bot), event_key=key):
             return

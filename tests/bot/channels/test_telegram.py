@@ -216,9 +216,9 @@ class TestIdempotency:
         await participant.send(f"/start {r.start_code}")
         await participant.press("c:cmd:consent-yes")
         update = participant.message_update("3")  # typed answer to the age question
+        replies = len(participant.sent)
         for _ in range(5):
             assert (await participant.post(update)).status_code == 200
-        replies = len(participant.sent)
         await participant.tg.sender.drain()
         assert len(participant.sent) == replies + 1
         assert await count(sessionmaker, Answer) == 1
