@@ -185,7 +185,7 @@ def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env)
 
 
-def uvicorn(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def uvicorn(factory: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
     return start(
         [
             "-m",
@@ -194,6 +194,8 @@ def uvicorn(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[by
             "--factory",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             "--log-level",
             "warning",
             "--no-access-log",
@@ -383,8 +385,8 @@ async def main_async(args: argparse.Namespace) -> None:
         JEUGDSTEM_ENV="development",
     )
     procs = [start(["-m", "tests.bot.channels.fake_telegram", "--port", str(fake_port)], env)]
-    procs.append(uvicorn("survey_app", survey_port, env))
-    procs.append(uvicorn("echo_app", echo_port, env))
+    procs.append(uvicorn("survey_app", survey_port, env, args.workers))
+    procs.append(uvicorn("echo_app", echo_port, env, args.workers))
     rows = []
     try:
         await wait_up(f"http://127.0.0.1:{fake_port}/_stats")
@@ -427,6 +429,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[150, 300])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 40])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes per app (same for both)"
+    )
     parser.add_argument("--no-scrub", action="store_true", help="skip the PII scrubber")
     asyncio.run(main_async(parser.parse_args()))
 

@@ -91,11 +91,13 @@ class HandleResult:
         duplicate: The event was handled before; nothing was stored or queued.
         outbound: The messages queued for delivery (already in the outbox).
         outbox_ids: Their outbox ids, in order.
+        stored: The questions whose answers it stored.
     """
 
     duplicate: bool
     outbound: tuple[Outbound, ...] = ()
     outbox_ids: tuple[int, ...] = ()
+    stored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class _Batch:
         self.outbox: list[tuple[int, dict[str, Any]]] = []  # (inbound index, row)
         self.ids: dict[int, list[int]] = {}  # inbound index -> outbox ids
         self.queued: list[QueuedMessage] = []
+        self.stored: dict[int, list[str]] = {}  # inbound index -> question keys answered
         self.codes: dict[str, tuple[Round, Activity | None] | None] = {}
         self.started: dict[service.ConversationKey, Conversation] = {}
 
@@ -260,7 +263,10 @@ async def handle_many(
     await batch.flush()
     results = [
         HandleResult(
-            duplicate=False, outbound=tuple(outbound[i]), outbox_ids=tuple(batch.ids.get(i, ()))
+            duplicate=False,
+            outbound=tuple(outbound[i]),
+            outbox_ids=tuple(batch.ids.get(i, ())),
+            stored=tuple(batch.stored.get(i, ())),
         )
         if i in outbound
         else HandleResult(duplicate=True)
@@ -349,6 +355,7 @@ async def _handle_one(
         elif isinstance(effect, StoreAnswer) and conversation is not None:
             schools = (round_.scope or {}).get("school", []) if round_ else []
             text = config.scrub(effect.text, schools) if effect.text is not None else None
+            batch.stored.setdefault(index, []).append(effect.question_key)
             batch.save(
                 conversation,
                 effect.question_key,

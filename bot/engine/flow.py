@@ -28,6 +28,7 @@ from bot.engine.messages import (
     StopContact,
     StoreAnswer,
     UnlinkContact,
+    question_tag,
 )
 from surveys.definitions import MAX_FREE_TEXT, Definition, Option, Question, QuestionType
 from surveys.privacy.safeguarding import NO_SIGNAL, classify, help_card
@@ -659,6 +660,9 @@ def _step_asking(
         return
     if command == "start":
         s.ask(question)
+        return
+    if inbound.question_tag is not None and inbound.question_tag != question_tag(question.key):
+        s.ask(question, s.catalogue.get("stale_button", progress.lang))
         return
     options = question.resolved_options(dict(s.ctx.places) if s.ctx.places else None)
     answer = _parse_answer(question, options, inbound, progress.lang)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 InboundKind = Literal["text", "choice", "media", "unsupported"]
+
+
+def question_tag(key: str) -> str:
+    """A short stable tag of a question key, for button data that must fit in a few bytes."""
+    return hashlib.blake2s(key.encode("utf-8"), digest_size=3).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +27,9 @@ class Inbound:
         choice: Value of a pressed button, if any.
         kind: ``media`` for photos, voice and the like (never downloaded).
         bot: Which bot of the channel received it (part of the pseudonym).
+        question_tag: For a pressed button, :func:`question_tag` of the question it was
+            shown with (buttons outlive their question: an old one must not answer a new
+            question).
         received_at: When the channel received it.
     """
 
@@ -31,6 +40,7 @@ class Inbound:
     choice: str | None = None
     kind: InboundKind = "text"
     bot: str = "default"
+    question_tag: str | None = None
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.telegram.client import CHANNEL
 from bot.channels.telegram.copy import TelegramCopy
 from bot.channels.telegram.render import (
+    ANSWER,
     CHOICE,
     DONE,
     MAX_TEXT,
@@ -49,6 +50,7 @@ from bot.channels.telegram.render import (
     choice_keyboard,
     detect_language,
     label_for,
+    parse_answer,
     ticked,
     toggle,
 )
@@ -351,14 +353,16 @@ def callbacks_router() -> Router:
             )
             return
         chosen: str | None
-        if data == DONE:
+        tag: str | None = None
+        if data == DONE or data.startswith(DONE + ":"):
+            tag = data[len(DONE) + 1 :] or None
             values, labels = ticked(markup)
             if not values:
                 after_commit.append(lambda: cb.answer(text=deps.copy.get("pick_first", lang)))
                 return
             choice, chosen = ",".join(values), ", ".join(labels)
-        elif data.startswith(CHOICE):
-            choice, chosen = data[len(CHOICE) :], label_for(markup, data)
+        elif data.startswith((ANSWER, CHOICE)):
+            (choice, tag), chosen = parse_answer(data), label_for(markup, data)
         else:  # NOOP, or data we never made
             after_commit.append(lambda: cb.answer())
             return
@@ -371,13 +375,15 @@ def callbacks_router() -> Router:
             choice=choice,
             kind="choice",
             bot=str(bot.id),
+            question_tag=tag,
         )
         result = await deps.batcher.submit(inbound)
         if result.duplicate:
             after_commit.append(lambda: cb.answer(text=deps.copy.get("already_answered", lang)))
-            chosen = None
         else:
             after_commit.append(lambda: cb.answer())
+        if result.duplicate or (tag is not None and not result.stored):
+            chosen = None  # not (or no longer) this keyboard's answer: just remove the buttons
         after_commit.append(_edit_answered(bot, message, chosen))
 
     return router

@@ -3,15 +3,19 @@
 Button data (``callback_data``, at most 64 bytes) is one of:
 
 ========================  ======================================================
-``c:<value>``             a single choice (or a ``cmd:`` button) for the engine
+``a:<tag>:<value>``       the answer to the question with this tag (see below)
+``c:<value>``             a ``cmd:`` button (consent, continue, ...) for the engine
 ``t:<value>``             tick/untick one option of a multiple-choice question
-``d``                     "done" for a multiple-choice question
+``d:<tag>``               "done" for the multiple-choice question with this tag
 ``p:<outbox id>:<page>``  show another page of a long list
 ``n``                     no-op (the page counter)
 ========================  ======================================================
 
-A value too long for 64 bytes falls back to its 1-based position, which the engine also
-accepts for choice questions. Multiple choice is stateless: which options are ticked is
+The tag (:func:`bot.engine.messages.question_tag`, 6 characters) names the question the
+keyboard was sent with, so a button of an earlier question that is still on screen cannot
+answer the current one: the engine says so and asks the current question again. A value too
+long for 64 bytes falls back to its 1-based position, which the engine also accepts for
+choice questions. Multiple choice is stateless: which options are ticked is
 read back from the message's own keyboard (the ``✅`` prefix), never stored.
 """
 
@@ -23,14 +27,14 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.copy import TelegramCopy
 from bot.engine.catalogue import Catalogue
-from bot.engine.messages import Choice, Outbound
+from bot.engine.messages import Choice, Outbound, question_tag
 
 MAX_TEXT = 4096
 MAX_CALLBACK = 64
 PAGE_SIZE = 8
 TICKED = "✅ "
 UNTICKED = "▫️ "
-CHOICE, TOGGLE, DONE, PAGE, NOOP = "c:", "t:", "d", "p:", "n"
+ANSWER, CHOICE, TOGGLE, DONE, PAGE, NOOP = "a:", "c:", "t:", "d", "p:", "n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,21 @@ def split_text(text: str, limit: int = MAX_TEXT) -> tuple[str, ...]:
         text = text[cut:].lstrip()
     chunks.append(text)
     return tuple(chunks)
+
+
+def answer_prefix(message: Outbound) -> str:
+    """``a:<tag>:`` for a question's options, ``c:`` for command buttons."""
+    if message.question_key is None:
+        return CHOICE
+    return f"{ANSWER}{question_tag(message.question_key)}:"
+
+
+def parse_answer(data: str) -> tuple[str, str | None]:
+    """``(value, tag)`` of ``a:<tag>:<value>`` or ``(value, None)`` of ``c:<value>``."""
+    if data.startswith(ANSWER):
+        tag, _, value = data[len(ANSWER) :].partition(":")
+        return value, tag
+    return data[len(CHOICE) :], None
 
 
 def _data(prefix: str, choice: Choice, index: int) -> str:
@@ -85,11 +104,12 @@ def choice_keyboard(
     choices = list(message.choices)
     if not choices:
         return None
+    prefix = answer_prefix(message)
     if message.style == "scale":
         return InlineKeyboardMarkup(
             inline_keyboard=[
                 [
-                    InlineKeyboardButton(text=c.label, callback_data=_data(CHOICE, c, i))
+                    InlineKeyboardButton(text=c.label, callback_data=_data(prefix, c, i))
                     for i, c in enumerate(choices)
                 ]
             ]
@@ -101,7 +121,7 @@ def choice_keyboard(
         page = min(max(page, 0), pages - 1)
         indexed = indexed[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     buttons = [
-        InlineKeyboardButton(text=c.label, callback_data=_data(CHOICE, c, i)) for i, c in indexed
+        InlineKeyboardButton(text=c.label, callback_data=_data(prefix, c, i)) for i, c in indexed
     ]
     rows = _rows(buttons, [c.label for _, c in indexed])
     if pages > 1:
@@ -127,7 +147,8 @@ def toggle_keyboard(message: Outbound, done_label: str) -> InlineKeyboardMarkup:
         for i, c in enumerate(message.choices)
     ]
     rows = _rows(buttons, [c.label for c in message.choices])
-    rows.append([InlineKeyboardButton(text=done_label, callback_data=DONE)])
+    done = f"{DONE}:{question_tag(message.question_key)}" if message.question_key else DONE
+    rows.append([InlineKeyboardButton(text=done_label, callback_data=done)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -67,7 +67,8 @@ async def answer_current(p: Participant, free_text: str = "Meer plekken om te ch
             assert res.status_code == 200
             edit = p.fake.of("editMessageReplyMarkup")[-1]
             markup = edit.params["reply_markup"]
-        done = p.callback_update(sent, "d", markup)
+        done_data = next(b["callback_data"] for b in buttons if b["callback_data"].startswith("d"))
+        done = p.callback_update(sent, done_data, markup)
         await p.post(done)
         await p.tg.sender.drain()
         return
@@ -181,7 +182,7 @@ class TestRounds:
         await participant.press(participant.buttons()[0]["callback_data"])  # age
         question = participant.last
         data = [b["callback_data"] for b in participant.buttons()]
-        assert len([d for d in data if d.startswith("c:")]) == 8
+        assert len([d for d in data if d.startswith("a:")]) == 8
         nxt = next(d for d in data if d.startswith("p:") and d.endswith(":1"))
         await participant.press(nxt, question)
         page2 = participant.fake.of("editMessageReplyMarkup")[-1].params["reply_markup"]
@@ -194,9 +195,7 @@ class TestRounds:
         assert len(participant.fake.of("editMessageReplyMarkup")) == before
         # choosing from page 2 answers the question
         await participant.press(
-            "c:wijk_09"
-            if False
-            else next(
+            next(
                 b["callback_data"]
                 for row in page2["inline_keyboard"]
                 for b in row
@@ -229,6 +228,28 @@ class TestIdempotency:
         await participant.tg.sender.drain()
         assert len(participant.sent) == replies + 2
         assert await count(sessionmaker, Answer) == 2
+
+    async def test_old_keyboard_cannot_answer_a_later_question(
+        self, participant: Participant, sessionmaker
+    ) -> None:
+        r = await open_round(sessionmaker)
+        await participant.send(f"/start {r.start_code}")
+        await participant.press("c:cmd:consent-yes")
+        age_question = participant.last
+        old_button = participant.buttons()[0]["callback_data"]
+        await participant.send("14")  # typed instead of tapped: the keyboard stays on screen
+        wijk_question = participant.last
+        assert wijk_question.params["text"] != age_question.params["text"]
+        await participant.press(old_button, age_question)
+        async with sessionmaker() as s:
+            keys = sorted((await s.scalars(select(Answer.question_key))).all())
+        assert keys == ["leeftijd"]  # the old tap answered nothing
+        again = participant.last.params["text"]
+        assert again.startswith("Die knop hoort bij een eerdere vraag")
+        assert again.endswith(wijk_question.params["text"])
+        removed = participant.fake.of("editMessageReplyMarkup")[-1].params
+        assert int(removed["message_id"]) == age_question.result["message_id"]
+        assert "reply_markup" not in removed or not removed["reply_markup"]
 
     async def test_double_tap_on_one_keyboard_answers_once(
         self, participant: Participant, sessionmaker

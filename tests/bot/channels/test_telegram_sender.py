@@ -13,9 +13,17 @@ from bot.channels.base import RetryLater, TemporaryFailure
 from bot.channels.sender import OutboxSender, RateLimiter, SenderConfig
 from bot.channels.telegram import TelegramApp, create_bot
 from bot.channels.telegram.copy import default_copy
-from bot.channels.telegram.render import MAX_CALLBACK, PAGE_SIZE, render, split_text, ticked, toggle
+from bot.channels.telegram.render import (
+    MAX_CALLBACK,
+    PAGE_SIZE,
+    parse_answer,
+    render,
+    split_text,
+    ticked,
+    toggle,
+)
 from bot.engine.catalogue import default_catalogue
-from bot.engine.messages import Choice, Outbound
+from bot.engine.messages import Choice, Outbound, question_tag
 from surveys import outbox, service
 from surveys.models import OutboxMessage, utc_now
 from tests.bot.channels.test_telegram_fixtures import (  # noqa: F401 - fixtures
@@ -206,6 +214,17 @@ class TestRender:
         data = [b.callback_data for row in kb.inline_keyboard for b in row]
         assert all(len(d.encode()) <= MAX_CALLBACK for d in data)
         assert data == ["c:1", "c:kort"]
+
+    def test_question_buttons_carry_the_question_tag(self) -> None:
+        long = "é" * 40
+        choices = (Choice(long, "Lang"), Choice("kort", "Kort"))
+        message = Outbound("Kies", choices, question_key="wijk")
+        kb = render(message, ref=1, copy=default_copy(), catalogue=default_catalogue()).keyboard
+        data = [b.callback_data for row in kb.inline_keyboard for b in row]
+        tag = question_tag("wijk")
+        assert data == [f"a:{tag}:1", f"a:{tag}:kort"]
+        assert [parse_answer(d) for d in data] == [("1", tag), ("kort", tag)]
+        assert parse_answer("c:cmd:consent-yes") == ("cmd:consent-yes", None)
 
     def test_long_text_is_split(self) -> None:
         chunks = split_text("regel\n" * 1500)

@@ -26,6 +26,7 @@ from bot.engine.messages import (
     SetLanguage,
     StopContact,
     StoreAnswer,
+    question_tag,
 )
 from surveys.definitions import MAX_FREE_TEXT, Definition, load_templates
 
@@ -150,6 +151,24 @@ class TestFullRound:
 
 
 class TestInvalidInput:
+    def test_button_of_an_earlier_question_does_not_answer_this_one(
+        self, jongeren: Definition
+    ) -> None:
+        run = start(jongeren)
+        asked = run.last.outbound[-1] if run.last else None
+        assert asked is not None and asked.question_key == "leeftijd"
+        value = asked.choices[0].value
+        stale = Inbound(
+            "test", "addr", "old", choice=value, kind="choice", question_tag=question_tag("wijk")
+        )
+        s = step(jongeren, run.progress, stale, context=CTX, catalogue=CAT)
+        assert s.effects == ()
+        assert s.outbound[-1].text.startswith(CAT.get("stale_button", "nl"))
+        assert keys(s)[-1] == "leeftijd" and s.progress.current == "leeftijd"
+        fresh = replace(stale, question_tag=question_tag("leeftijd"))
+        s = step(jongeren, run.progress, fresh, context=CTX, catalogue=CAT)
+        assert [e for e in s.effects if isinstance(e, StoreAnswer)][0].question_key == "leeftijd"
+
     def test_choice_reasks_with_hint(self, jongeren: Definition) -> None:
         run = start(jongeren)
         s = run.send("banaan")
