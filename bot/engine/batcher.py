@@ -103,7 +103,10 @@ class GroupCommit:
         self.batches += 1
         self.messages += len(batch)
         if self.on_commit is not None:
-            self.on_commit(done.queued, lease_until is not None)
+            try:  # committed: a failing hand-off must not run the batch again
+                self.on_commit(done.queued, lease_until is not None)
+            except Exception:
+                log.exception("hand-off after commit failed; leased rows go out after the lease")
         for (_, future), result in zip(batch, done.results, strict=True):
             if not future.done():
                 future.set_result(result)
