@@ -6,14 +6,18 @@ Pipeline (all scikit-learn, CPU only, no downloads):
 * word 1-2-gram TF-IDF (sublinear tf) plus optional char 3-5-gram TF-IDF on the stems;
 * discover: LSA (TruncatedSVD) + L2 norm, spherical k-means with several inits (automatic k by
   silhouette on a sample), then self-training: a linear classifier is trained on the most
-  central members of each cluster and relabels everything, for a few rounds;
+  central members of each cluster and relabels everything, for a few rounds. Rounds of at
+  most ``embed_max_docs`` answers append multilingual sentence embeddings
+  (:mod:`aggregation.embeddings`) to the TF-IDF rows while fitting; a sparse-only classifier
+  is then distilled from the final labels, so assignment never needs the encoder;
 * guided: a classifier trained on the taxonomy's examples and lexicon, refined on the round's
   own answers by self-training, plus lexicon evidence; answers that fit no seed theme are
   clustered into emergent themes (or "overig" when too few).
 
 The fitted :class:`ThemeModel` is picklable and assigns new answers without refitting. The
 fit's own labels are produced by the same ``assign`` code, so incremental assignment is
-consistent with the fitted model by construction.
+consistent with the fitted model by construction (with embeddings too: the fit's labels are
+those of the distilled sparse classifier).
 """
 
 import hashlib
@@ -38,6 +42,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from aggregation.embeddings import ENCODER_NAME, ENCODER_PACKAGE, embed_texts
 from aggregation.exceptions import EmptyCorpusError, InvalidInputError, ModelStateError
 from aggregation.taxonomy import Taxonomy, load_taxonomy
 from aggregation.text import (
@@ -160,6 +165,11 @@ class ClusterConfig:
         secondary_ratio: A secondary theme needs this share of the primary score.
         secondary_threshold: And at least this absolute score.
         emergent_similarity: Minimum cosine to an emergent centroid (else ``overig``).
+        embed_weight: Discover mode: weight of the unit-length sentence embedding appended to
+            the unit-length TF-IDF row while fitting (0 disables embeddings). Guided mode never
+            uses embeddings.
+        embed_max_docs: Discover rounds larger than this stay purely sparse (encoding costs
+            about 1 s per 1,000 answers on one core; see docs).
     """
 
     language: Language = "dutch"
@@ -185,6 +195,8 @@ class ClusterConfig:
     secondary_ratio: float = 0.6
     secondary_threshold: float = 0.25
     emergent_similarity: float = 0.2
+    embed_weight: float = 1.0
+    embed_max_docs: int = 20_000
 
 
 class Featuriser:
@@ -375,10 +387,19 @@ def _centroids(z: FloatArray, labels: IntArray, previous: FloatArray) -> FloatAr
 
 @dataclass
 class _DiscoverState:
+    """Fitted discover-mode state.
+
+    ``centroids`` has one row per class. Prediction uses ``classifier`` on the TF-IDF rows when
+    there is one, else cosine to ``centroids`` in the ``svd`` space (or the TF-IDF space when
+    ``svd`` is None). ``embedded`` says whether sentence embeddings shaped the fit; the
+    classifier is then the distilled sparse one and ``svd`` is None.
+    """
+
     featuriser: Featuriser
     svd: TruncatedSVD | None
     centroids: FloatArray
     classifier: LogisticRegression | None
+    embedded: bool = False
 
 
 @dataclass
@@ -403,8 +424,11 @@ class ThemeModel:
         mode: ``"guided"`` or ``"discover"``.
         config: Pipeline parameters.
         themes: Known themes; index ``i`` matches internal class ``i``.
-        version: Model version string (store it with results).
+        version: Model version string (store it with results). Discover models fitted with
+            sentence embeddings carry ``discover+use-m3`` in it.
         random_state: Seed used for fitting.
+        embeddings: The sentence encoder used while fitting (``"fast-universal-sentence-
+            encoder==0.2.1"``), or None for a purely sparse fit. :meth:`assign` never needs it.
     """
 
     mode: Mode
@@ -412,6 +436,7 @@ class ThemeModel:
     themes: list[ThemeInfo]
     version: str
     random_state: int
+    embeddings: str | None = None
     _discover: _DiscoverState | None = field(default=None, repr=False)
     _guided: _GuidedState | None = field(default=None, repr=False)
     _sklearn_version: str = field(default=sklearn.__version__, repr=False)
@@ -577,9 +602,11 @@ def _predict_discover(
         proba = _softmax(np.asarray(scores, dtype=np.float64))
         idx = state.classifier.classes_[proba.argmax(axis=1)].astype(np.int64)
         return idx, proba.max(axis=1), np.zeros((len(docs), 0))
-    z = state.svd.transform(x) if state.svd is not None else x.toarray()
-    z = normalize(np.asarray(z, dtype=np.float64))
-    sims = z @ state.centroids.T
+    if state.svd is not None:
+        z = normalize(np.asarray(state.svd.transform(x), dtype=np.float64))
+        sims = z @ state.centroids.T
+    else:  # TF-IDF rows are already unit length; stay sparse
+        sims = np.asarray(x @ state.centroids.T, dtype=np.float64)
     idx = sims.argmax(axis=1).astype(np.int64)
     return idx, np.clip(sims.max(axis=1), 0.0, 1.0), np.zeros((len(docs), 0))
 
@@ -592,13 +619,23 @@ def _fit_discover_state(
     random_state: int,
     k_range: Iterable[int] | None = None,
     self_train: bool = True,
+    embeddings: NDArray[np.float32] | None = None,
 ) -> tuple[_DiscoverState, IntArray]:
+    """Fit discover-mode state on analysed strings; returns it and the fit's labels.
+
+    With ``embeddings`` (one row per doc), LSA, k-means and self-training run on the TF-IDF
+    rows with the weighted embedding block appended; a sparse-only classifier is then
+    distilled from the final labels (see :func:`_distil`), and its labels are returned.
+    """
     featuriser = Featuriser(config, min_df=config.min_df if len(docs) > 200 else 1).fit(docs)
-    x = featuriser.transform(docs)
+    x_sparse = featuriser.transform(docs)
     distinct = len(set(docs))
     if k == 1 or distinct < 3:
-        z1 = np.asarray(normalize(np.asarray(x.mean(axis=0))), dtype=np.float64)
+        z1 = np.asarray(normalize(np.asarray(x_sparse.mean(axis=0))), dtype=np.float64)
         return _DiscoverState(featuriser, None, z1, None), np.zeros(len(docs), dtype=np.int64)
+    x = x_sparse
+    if embeddings is not None and self_train and config.self_train_rounds > 0:
+        x = _append_embeddings(x_sparse, embeddings, config.embed_weight)
     # Fewer LSA dimensions for small rounds: about one per 20 answers (SIB-200: V 0.12 -> 0.15).
     dims = min(config.svd_components, max(20, len(docs) // 20))
     svd, z = _lsa(x, dims, random_state)
@@ -653,7 +690,39 @@ def _fit_discover_state(
             c=config.classifier_c,
             random_state=random_state,
         )
+    if x is not x_sparse:
+        if len(np.unique(labels)) < 2:  # degenerate: one theme, as for k == 1
+            z1 = np.asarray(normalize(np.asarray(x_sparse.mean(axis=0))), dtype=np.float64)
+            state = _DiscoverState(featuriser, None, z1, None, embedded=True)
+            return state, np.zeros(len(docs), dtype=np.int64)
+        sparse_clf, labels = _distil(x_sparse, labels, config, random_state)
+        return _DiscoverState(featuriser, None, centroids, sparse_clf, embedded=True), labels
     return _DiscoverState(featuriser, svd, centroids, clf), labels
+
+
+def _append_embeddings(
+    x: sp.csr_matrix, embeddings: NDArray[np.float32], weight: float
+) -> sp.csr_matrix:
+    """TF-IDF rows (unit length) with ``weight`` x unit embedding appended, re-normalised."""
+    block = sp.csr_matrix(np.asarray(weight * embeddings, dtype=np.float32))
+    return normalize(sp.hstack([x, block], format="csr"), copy=False).tocsr()
+
+
+def _distil(
+    x_sparse: sp.csr_matrix, labels: IntArray, config: ClusterConfig, random_state: int
+) -> tuple[LogisticRegression, IntArray]:
+    """Train a TF-IDF-only classifier on all answers with the labels found with embeddings.
+
+    Assignment then needs no encoder (1,000 answers stay far below 0.25 s), and the fit's
+    labels are this classifier's, so incremental assignment matches the fit exactly. It
+    agrees with the embedding-based labels on 99 % of SIB-200 nld, 95 % of StackOverflow and
+    94 % of our eval set, costing at most 0.8 NMI points (see docs/clustering.md).
+    """
+    clf = _fit_classifier(x_sparse, labels, random_state=random_state, c=config.classifier_c)
+    scores = np.asarray(clf.decision_function(x_sparse))
+    if scores.ndim == 1:
+        scores = np.column_stack([-scores, scores])
+    return clf, clf.classes_[scores.argmax(axis=1)].astype(np.int64)
 
 
 def _build_lexicon(
@@ -797,9 +866,12 @@ def _readable(terms: Sequence[str], forms: dict[str, str]) -> tuple[str, ...]:
     return tuple(" ".join(forms.get(s, s) for s in term.split()) for term in terms)
 
 
-def _model_version(mode: Mode, config: ClusterConfig, extra: str, random_state: int) -> str:
-    digest = hashlib.sha256(repr((config, extra, random_state)).encode()).hexdigest()[:10]
-    return f"{MODEL_FORMAT}:{mode}:{digest}"
+def _model_version(
+    mode: Mode, config: ClusterConfig, extra: str, random_state: int, *, embedded: bool = False
+) -> str:
+    digest = hashlib.sha256(repr((config, extra, random_state, embedded)).encode()).hexdigest()[:10]
+    tag = f"{mode}+{ENCODER_NAME}" if embedded else mode
+    return f"{MODEL_FORMAT}:{tag}:{digest}"
 
 
 def _prepare(answers: Sequence[AnswerText], exclude_ids: Collection[str]) -> list[AnswerText]:
@@ -910,11 +982,15 @@ def _fit_discover_model(
     config: ClusterConfig,
     seed: int,
 ) -> ThemeModel:
+    use_embeddings = config.embed_weight > 0 and len(texts) <= config.embed_max_docs
     config, texts, respondents = _sample_for_fit(texts, respondents, config, seed)
     docs = _analyse_parallel(texts, config)
     if not any(docs):
         raise EmptyCorpusError("no usable words in the answers")
-    state, labels = _fit_discover_state(docs, k=k, config=config, random_state=seed)
+    embeddings = embed_texts(texts) if use_embeddings else None
+    state, labels = _fit_discover_state(
+        docs, k=k, config=config, random_state=seed, embeddings=embeddings
+    )
     n_classes = len(state.centroids)
     terms = _c_tf_idf_terms(
         docs, labels, respondents, n_classes=n_classes, k_min=k_min, language=config.language
@@ -927,13 +1003,14 @@ def _fit_discover_model(
         themes.append(
             ThemeInfo(id=f"cluster_{c + 1}", label=label, origin="cluster", terms=readable)
         )
-    version = _model_version("discover", config, f"k={k}", seed)
+    version = _model_version("discover", config, f"k={k}", seed, embedded=state.embedded)
     return ThemeModel(
         mode="discover",
         config=config,
         themes=themes,
         version=version,
         random_state=seed,
+        embeddings=ENCODER_PACKAGE if state.embedded else None,
         _discover=state,
     )
 

@@ -110,10 +110,11 @@ def run_seeds(
 ) -> dict[str, tuple[float, float]]:
     results: list[dict[str, float]] = []
     times: list[float] = []
+    embedded: set[str] = set()
     answers = as_answers(texts)
     for seed in range(seeds):
         t0 = time.perf_counter()
-        _, assigned = fit_themes(
+        model, assigned = fit_themes(
             answers,
             mode=mode,
             k=k,
@@ -122,6 +123,7 @@ def run_seeds(
             config=config,  # type: ignore[arg-type]
         )
         times.append(time.perf_counter() - t0)
+        embedded.add("emb" if model.embeddings else "sparse")
         results.append(scores(labels, [a.theme_id for a in assigned]))
     summary = {
         key: (float(np.mean([r[key] for r in results])), float(np.std([r[key] for r in results])))
@@ -132,7 +134,8 @@ def run_seeds(
         f"NMI {summary['nmi'][0]:5.1f} ± {summary['nmi'][1]:.1f}  "
         f"ARI {summary['ari'][0]:5.1f} ± {summary['ari'][1]:.1f}  "
         f"V {summary['v'][0]:.3f} ± {summary['v'][1]:.3f}  "
-        f"({np.mean(times):.1f} s/seed, {seeds} seeds)",
+        f"({np.mean(times):.1f} s/seed, {seeds} seeds, {'+'.join(sorted(embedded))}, "
+        f"load {os.getloadavg()[0]:.1f})",
         flush=True,
     )
     return summary
@@ -222,6 +225,7 @@ def scale_point(n: int, config: ClusterConfig) -> None:
 
     measure("fit_themes(discover) end to end", fit)
     model = holder["model"]
+    print(f"  {'embeddings used':<44} {model.embeddings or 'no'}   load {os.getloadavg()}")
     new = synthetic_answers(1000, seed=99)
     model.assign(new)  # warm the stem cache, as a long-running worker would be
     t0 = time.perf_counter()
