@@ -258,3 +258,39 @@ class TestLeaseUntilAndAccept:
             ("sent", 1),
             ("pending", 1),
         ]
+
+
+class TestDatabaseDown:
+    async def test_webhook_answers_500_and_the_redelivery_is_handled_once(
+        self, participant: Participant, sessionmaker, tg: TelegramApp, monkeypatch
+    ) -> None:
+        import httpx
+        from fastapi import FastAPI
+
+        import bot.engine.batcher as batcher
+        from bot.channels.telegram import SECRET_HEADER, build_webhook_router
+        from tests.bot.channels.test_telegram_fixtures import SECRET
+
+        r = await open_round(sessionmaker)
+        api = FastAPI()
+        api.include_router(build_webhook_router(tg))
+        transport = httpx.ASGITransport(app=api, raise_app_exceptions=False)
+        update = participant.message_update(f"/start {r.start_code}")
+        headers = {SECRET_HEADER: SECRET}
+
+        async def down(*args: object, **kwargs: object) -> None:
+            raise ConnectionRefusedError("database down")
+
+        real = batcher.handle_many
+        monkeypatch.setattr(batcher, "handle_many", down)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            res = await http.post("/webhooks/telegram", json=update, headers=headers)
+            assert res.status_code == 500  # Telegram delivers the update again
+            assert await rows(sessionmaker) == []
+            monkeypatch.setattr(batcher, "handle_many", real)
+            for _ in range(2):  # the redelivery, and a duplicate of it
+                res = await http.post("/webhooks/telegram", json=update, headers=headers)
+                assert res.status_code == 200
+        await tg.sender.drain()
+        assert [m.status for m in await rows(sessionmaker)] == ["sent"]
+        assert len(participant.sent) == 1
