@@ -21,8 +21,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.engine.engine import EngineConfig, HandleResult, QueuedMessage, handle_many
+from bot.engine.engine import EngineConfig, HandleResult, handle_many
 from bot.engine.messages import Inbound
+from surveys.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class GroupCommit:
         *,
         max_batch: int = 100,
         lease_until: Callable[[], datetime | None] = _no_lease,
-        on_commit: Callable[[list[QueuedMessage], bool], None] | None = None,
+        on_commit: Callable[[list[ClaimedMessage], bool], None] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.config = config

@@ -38,6 +38,7 @@ from bot.engine.messages import (
 from surveys import service
 from surveys.definitions import Definition
 from surveys.models import Activity, Contact, ContactStatus, Conversation, Round, utc_now
+from surveys.outbox import ClaimedMessage
 from surveys.privacy.pseudonyms import pseudonymise
 
 log = logging.getLogger(__name__)
@@ -67,23 +68,6 @@ class EngineConfig:
 
 
 @dataclass(frozen=True)
-class QueuedMessage:
-    """An outbox row a batch queued, for a sender in the same process.
-
-    Attributes:
-        id: Outbox id.
-        channel: Channel name.
-        address: Where it goes.
-        payload: The serialised outbound message.
-    """
-
-    id: int
-    channel: str
-    address: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class HandleResult:
     """What one inbound message did.
 
@@ -107,11 +91,12 @@ class BatchResult:
     Attributes:
         results: Per inbound message, in the order given.
         queued: The outbox rows this batch queued that are still pending at its end (a stop
-            or an erasure later in the batch cancels earlier rows for that address).
+            or an erasure later in the batch cancels earlier rows for that address), as a
+            sender holds them (``attempts`` is 1 when they were queued leased).
     """
 
     results: list[HandleResult]
-    queued: list[QueuedMessage]
+    queued: list[ClaimedMessage]
 
 
 class _Batch:
@@ -125,18 +110,22 @@ class _Batch:
         self.answers: dict[tuple[uuid.UUID, str], tuple[Conversation, dict[str, Any] | None]] = {}
         self.outbox: list[tuple[int, dict[str, Any]]] = []  # (inbound index, row)
         self.ids: dict[int, list[int]] = {}  # inbound index -> outbox ids
-        self.queued: list[QueuedMessage] = []
+        self.queued: list[tuple[str, ClaimedMessage]] = []  # (channel, row)
         self.stored: dict[int, list[str]] = {}  # inbound index -> question keys answered
         self.codes: dict[str, tuple[Round, Activity | None] | None] = {}
         self.started: dict[service.ConversationKey, Conversation] = {}
+
+    async def resolve(self, code: str) -> tuple[Round, Activity | None] | None:
+        """The round (and activity) a start code names, looked up once per batch."""
+        if code not in self.codes:
+            self.codes[code] = await service.resolve_start_code(self.session, code)
+        return self.codes[code]
 
     async def prepare_starts(self, starts: list[tuple[Contact, str]]) -> None:
         """Resolve the start codes of the batch and get or create their conversations."""
         wanted = []
         for contact, code in starts:
-            if code not in self.codes:
-                self.codes[code] = await service.resolve_start_code(self.session, code)
-            resolved = self.codes[code]
+            resolved = await self.resolve(code)
             if resolved is not None:
                 wanted.append((contact.participant_id, *resolved))
         self.started = await service.get_or_create_conversations(self.session, wanted)
@@ -162,7 +151,7 @@ class _Batch:
     def forget(self, participant_id: uuid.UUID | None, channel: str, address: str | None) -> None:
         """Drop what the batch holds of a participant (rows deleted) or an address (stopped)."""
         if address is not None:
-            self.queued = [q for q in self.queued if (q.channel, q.address) != (channel, address)]
+            self.queued = [q for q in self.queued if (q[0], q[1].address) != (channel, address)]
         if participant_id is None:
             return
         for key, contact in list(self.contacts.items()):
@@ -185,11 +174,11 @@ class _Batch:
         pending, self.outbox = self.outbox, []
         rows = [row for _, row in pending]
         ids = await service.enqueue_many(self.session, rows, lease_until=self.lease_until)
+        attempts = 0 if self.lease_until is None else 1
         for (owner, row), outbox_id in zip(pending, ids, strict=True):
             self.ids.setdefault(owner, []).append(outbox_id)
-            self.queued.append(
-                QueuedMessage(outbox_id, row["channel"], row["address"], row["payload"])
-            )
+            queued = ClaimedMessage(outbox_id, row["address"], row["payload"], attempts)
+            self.queued.append((row["channel"], queued))
 
 
 async def handle(session: AsyncSession, inbound: Inbound, *, config: EngineConfig) -> HandleResult:
@@ -272,13 +261,11 @@ async def handle_many(
         else HandleResult(duplicate=True)
         for i in range(len(inbounds))
     ]
-    return BatchResult(results=results, queued=batch.queued)
+    return BatchResult(results=results, queued=[row for _, row in batch.queued])
 
 
 async def _attach(batch: _Batch, contact: Contact, code: str) -> Conversation | None:
-    if code not in batch.codes:
-        batch.codes[code] = await service.resolve_start_code(batch.session, code)
-    resolved = batch.codes[code]
+    resolved = await batch.resolve(code)
     if resolved is None:
         return None
     round_, activity = resolved

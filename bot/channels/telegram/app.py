@@ -16,7 +16,7 @@ from bot.channels.telegram.client import TelegramChannel
 from bot.channels.telegram.copy import TelegramCopy, default_copy
 from bot.channels.telegram.handlers import ALLOWED_UPDATES, TelegramDeps, build_dispatcher
 from bot.engine.batcher import GroupCommit
-from bot.engine.engine import EngineConfig, QueuedMessage
+from bot.engine.engine import EngineConfig
 from surveys.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,10 @@ class TelegramApp:
         self.dispatcher: Dispatcher = build_dispatcher(self.deps)
         self._sender_task: asyncio.Task[None] | None = None
 
-    def _queued(self, rows: list[QueuedMessage], leased: bool) -> None:
+    def _queued(self, rows: list[ClaimedMessage], leased: bool) -> None:
         """After a batch commit: hand its replies (leased to this sender) straight over."""
         if leased:
-            self.sender.accept([ClaimedMessage(r.id, r.address, r.payload, 1) for r in rows])
+            self.sender.accept(rows)
         elif rows:
             self.sender.notify()
 

@@ -265,6 +265,21 @@ def groups_router() -> Router:
     return router
 
 
+async def _claim_update(
+    unit: Unit, bot: Bot, deps: TelegramDeps, update: Update, chat_id: int
+) -> tuple[AsyncSession, str] | None:
+    """Claim an update handled outside the engine; None when it was handled before.
+
+    Returns:
+        The update's session and the chat's pseudonymous contact key.
+    """
+    session = await unit.session()
+    key = f"u:{update.update_id}"
+    if not await service.claim_event(session, channel=_channel_key(bot), event_key=key):
+        return None
+    return session, pseudonymise(deps.config.pepper, CHANNEL, str(bot.id), str(chat_id))
+
+
 def membership_router() -> Router:
     """The participant blocked (or deleted) the bot: mark the contact stopped, cancel its queue."""
     router = Router(name="telegram.membership")
@@ -279,11 +294,10 @@ def membership_router() -> Router:
     ) -> None:
         if event.new_chat_member.status not in (ChatMemberStatus.KICKED, ChatMemberStatus.LEFT):
             return  # unblocked: the participant's next /start makes the contact active again
-        session = await unit.session()
-        key = f"u:{event_update.update_id}"
-        if not await service.claim_event(session, channel=_channel_key(bot), event_key=key):
+        claimed = await _claim_update(unit, bot, deps, event_update, event.chat.id)
+        if claimed is None:
             return
-        address_key = pseudonymise(deps.config.pepper, CHANNEL, str(bot.id), str(event.chat.id))
+        session, address_key = claimed
         stopped = await outbox.stop_contact_by_key(
             session, channel=CHANNEL, address_key=address_key
         )
@@ -420,12 +434,11 @@ def edits_router() -> Router:
         deps: TelegramDeps,
         event_update: Update,
     ) -> None:
-        session = await unit.session()
-        key = f"u:{event_update.update_id}"
-        if not await service.claim_event(session, channel=_channel_key(bot), event_key=key):
+        claimed = await _claim_update(unit, bot, deps, event_update, message.chat.id)
+        if claimed is None:
             return
+        session, address_key = claimed
         address = str(message.chat.id)
-        address_key = pseudonymise(deps.config.pepper, CHANNEL, str(bot.id), address)
         state = await outbox.contact_state(session, channel=CHANNEL, address_key=address_key)
         if state is not None and state[1] == ContactStatus.stopped.value:
             return  # stopped: no messages at all
