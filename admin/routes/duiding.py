@@ -309,11 +309,8 @@ async def pack_md(
 ) -> Response:
     """The meeting pack as Markdown."""
     ws = await workspace(request, session, who, duiding_id)
-    await _audit_export(session, who, duiding_id, "md")
-    return Response(
-        pack_markdown(ws),
-        media_type="text/markdown; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="duiding-{duiding_id}.md"'},
+    return await _pack_download(
+        session, who, duiding_id, "md", pack_markdown(ws), "text/markdown; charset=utf-8"
     )
 
 
@@ -323,12 +320,21 @@ async def pack_pdf_route(
 ) -> Response:
     """The meeting pack as PDF."""
     ws = await workspace(request, session, who, duiding_id)
-    await _audit_export(session, who, duiding_id, "pdf")
-    return Response(
-        pack_pdf(ws),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="duiding-{duiding_id}.pdf"'},
-    )
+    return await _pack_download(session, who, duiding_id, "pdf", pack_pdf(ws), "application/pdf")
+
+
+async def _pack_download(
+    session: AsyncSession,
+    who: Principal,
+    duiding_id: uuid.UUID,
+    fmt: str,
+    body: str | bytes,
+    media_type: str,
+) -> Response:
+    """Audit the export, then send the pack as an attachment ``duiding-<id>.<fmt>``."""
+    await _audit_export(session, who, duiding_id, fmt)
+    disposition = f'attachment; filename="duiding-{duiding_id}.{fmt}"'
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 @router.get("/monitor-figures")
