@@ -42,6 +42,8 @@ from fastapi import FastAPI, Request, Response
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.runtime import tune_gc  # noqa: E402 - after the path set-up
+
 TOKEN = "42:TEST"
 SECRET = "bench-secret-0123456789abcdefghijklmnop"
 PEPPER = "bench-pepper-0123456789abcdef"
@@ -51,10 +53,10 @@ ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1
 # --- the two apps (uvicorn factories) ----------------------------------------------------------
 
 
-def survey_app() -> FastAPI:
-    """The real webhook path with the outbox sender, configured from BENCH_* variables."""
+def _telegram() -> Any:
+    """The survey bot's :class:`TelegramApp` from BENCH_* variables (webhook or sender side)."""
     from bot.channels.sender import SenderConfig
-    from bot.channels.telegram import TelegramApp, build_webhook_router, create_bot
+    from bot.channels.telegram import TelegramApp, create_bot
     from bot.engine.engine import EngineConfig
     from surveys import db
     from surveys.privacy.pii import scrub
@@ -74,22 +76,68 @@ def survey_app() -> FastAPI:
         config=config,
         webhook_secret=SECRET,
         sender_config=SenderConfig(
-            rate_per_second=0, per_address_interval=0, batch_size=200, max_in_flight=2000
+            rate_per_second=0,
+            per_address_interval=0,
+            batch_size=200,
+            max_in_flight=2000,
+            poll_interval=float(os.environ.get("BENCH_POLL", "1.0")),
         ),
     )
+    return telegram, engine
+
+
+def survey_app() -> FastAPI:
+    """The real webhook path, with the outbox sender in-process unless BENCH_SPLIT=1."""
+    from bot.channels.telegram import build_webhook_router
+
+    telegram, engine = _telegram()
+    split = os.environ.get("BENCH_SPLIT") == "1"
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        telegram.start_sender()
-        gc.collect()
-        gc.freeze()
+        if not split:
+            telegram.start_sender()
+        tune_gc()  # what jeugdstem's processes do after start-up (bot.runtime)
         yield
         await telegram.close()
         await engine.dispose()
 
     app = FastAPI(lifespan=lifespan)
     app.include_router(build_webhook_router(telegram))
+
+    gc_time = [0.0, 0.0]  # total seconds in collections, start of the current one
+
+    def on_gc(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_time[1] = time.perf_counter()
+        else:
+            gc_time[0] += time.perf_counter() - gc_time[1]
+
+    gc.callbacks.append(on_gc)
+
+    @app.get("/_batches")
+    def batches() -> dict[str, float]:
+        batcher = telegram.deps.batcher
+        return {"batches": batcher.batches, "messages": batcher.messages, "gc_s": gc_time[0]}
+
     return app
+
+
+def run_sender() -> None:
+    """The outbox sender as its own process (``jeugdstem bot`` in production)."""
+    import signal
+
+    async def main() -> None:
+        telegram, engine = _telegram()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        tune_gc()
+        telegram.start_sender()
+        await stop.wait()
+        await telegram.close()
+        await engine.dispose()
+
+    asyncio.run(main())
 
 
 def echo_app() -> FastAPI:
@@ -118,8 +166,7 @@ def echo_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        gc.collect()
-        gc.freeze()
+        tune_gc()  # what jeugdstem's processes do after start-up (bot.runtime)
         yield
         await bot.session.close()
 
@@ -225,6 +272,12 @@ async def fake_stats(http: Any, port: int) -> dict[str, Any]:
         return data
 
 
+async def batch_stats(http: Any, port: int) -> dict[str, float]:
+    async with http.get(f"http://127.0.0.1:{port}/_batches") as res:
+        data: dict[str, float] = await res.json()
+        return data
+
+
 _ids = iter(range(1_000_000, 10**9))
 
 
@@ -325,23 +378,62 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
+def cpu_seconds(groups: dict[str, list[int]]) -> dict[str, float]:
+    """User+system CPU seconds so far per process group (an app's worker processes included,
+    the driver's own children, which are the servers, not)."""
+    import psutil
+
+    totals: dict[str, float] = {}
+    for group, pids in groups.items():
+        total = 0.0
+        for pid in pids:
+            try:
+                proc = psutil.Process(pid)
+                children = [] if group == "driver" else proc.children(recursive=True)
+                for p in [proc, *children]:
+                    t = p.cpu_times()
+                    total += t.user + t.system
+            except psutil.NoSuchProcess:
+                continue
+        totals[group] = total
+    return totals
+
+
+def postgres_pids() -> list[int]:
+    import psutil
+
+    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+
+
 async def measure(
-    name: str, port: int, fake_port: int, db_url: str | None, code: str, users: int, conc: int
+    name: str,
+    port: int,
+    fake_port: int,
+    db_url: str | None,
+    code: str,
+    users: int,
+    conc: int,
+    pids: dict[str, list[int]],
 ) -> dict[str, Any]:
     import aiohttp
 
+    groups = {**pids, "postgres": postgres_pids(), "driver": [os.getpid()]}
     async with aiohttp.ClientSession() as http:
         await drive(port, code, 20, conc, first_chat=next(_ids))  # warm-up
         if db_url:
             while await pending_rows(db_url):
                 await asyncio.sleep(0.05)
         before = await fake_stats(http, fake_port)
+        batches_before = await batch_stats(http, port) if db_url else None
+        cpu_before = cpu_seconds(groups)
         t0 = time.perf_counter()
         result = await drive(port, code, users, conc, first_chat=next(_ids))
         if db_url:  # until the outbox sender has delivered everything
             while await pending_rows(db_url):
                 await asyncio.sleep(0.01)
         e2e = time.perf_counter() - t0
+        cpu_after = cpu_seconds(groups)
+        batches_after = await batch_stats(http, port) if db_url else None
         after = await fake_stats(http, fake_port)
     calls = {
         k: after["by_method"].get(k, 0) - before["by_method"].get(k, 0) for k in after["by_method"]
@@ -356,11 +448,30 @@ async def measure(
         "p95_ms": pct(result["latencies"], 0.95),
         "errors": result["errors"],
         "bot_api_calls": {k: v for k, v in calls.items() if v},
+        "gc_ms_per_update": (
+            round((batches_after["gc_s"] - batches_before["gc_s"]) * 1000 / result["updates"], 3)
+            if batches_before and batches_after
+            else None
+        ),
+        "per_commit": (
+            round(
+                (batches_after["messages"] - batches_before["messages"])
+                / max(1, batches_after["batches"] - batches_before["batches"]),
+                1,
+            )
+            if batches_before and batches_after
+            else None
+        ),
+        "cpu_ms_per_update": {
+            g: round((cpu_after[g] - cpu_before[g]) * 1000 / result["updates"], 3) for g in groups
+        },
     }
     print(
         f"{name:7} c={conc:<3d} {row['updates']:5d} updates  ack {row['ack_per_s']:7.0f}/s"
         f"  e2e {row['e2e_per_s']:7.0f}/s  p50 {row['p50_ms']:6.1f} ms  p95 {row['p95_ms']:6.1f} ms"
         f"  errors {row['errors']}  calls {row['bot_api_calls']}",
+        f"\n        CPU ms/update {row['cpu_ms_per_update']}"
+        f"  updates per commit {row['per_commit']}  GC ms/update {row['gc_ms_per_update']}",
         flush=True,
     )
     return row
@@ -382,12 +493,22 @@ async def main_async(args: argparse.Namespace) -> None:
         BENCH_DB_URL=db_url,
         BENCH_API_BASE=f"http://127.0.0.1:{fake_port}",
         BENCH_SCRUB="0" if args.no_scrub else "1",
+        BENCH_SPLIT="1" if args.split else "0",
         JEUGDSTEM_ENV="development",
     )
     procs = [start(["-m", "tests.bot.channels.fake_telegram", "--port", str(fake_port)], env)]
     procs.append(uvicorn("survey_app", survey_port, env, args.workers))
     procs.append(uvicorn("echo_app", echo_port, env, args.workers))
+    if args.split:
+        procs.append(start(["bench/telegram_bench.py", "--run-sender"], env))
     rows = []
+
+    def app_pids(index: int) -> dict[str, list[int]]:
+        pids = {"app": [procs[index].pid], "fake": [procs[0].pid]}
+        if args.split and index == 1:
+            pids["sender"] = [procs[3].pid]
+        return pids
+
     try:
         await wait_up(f"http://127.0.0.1:{fake_port}/_stats")
         await wait_up(f"http://127.0.0.1:{survey_port}/docs")
@@ -395,9 +516,15 @@ async def main_async(args: argparse.Namespace) -> None:
         for users, conc in zip(args.users, args.concurrency, strict=True):
             for _ in range(args.repeat):
                 rows.append(
-                    await measure("survey", survey_port, fake_port, db_url, code, users, conc)
+                    await measure(
+                        "survey", survey_port, fake_port, db_url, code, users, conc, app_pids(1)
+                    )
                 )
-                rows.append(await measure("echo", echo_port, fake_port, None, code, users, conc))
+                rows.append(
+                    await measure(
+                        "echo", echo_port, fake_port, None, code, users, conc, app_pids(2)
+                    )
+                )
     finally:
         for proc in procs:
             proc.terminate()
@@ -433,7 +560,15 @@ def main() -> None:
         "--workers", type=int, default=1, help="uvicorn worker processes per app (same for both)"
     )
     parser.add_argument("--no-scrub", action="store_true", help="skip the PII scrubber")
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument(
+        "--split", action="store_true", help="run the outbox sender as its own process"
+    )
+    parser.add_argument("--run-sender", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_sender:
+        run_sender()
+        return
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

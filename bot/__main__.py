@@ -21,6 +21,7 @@ import signal
 from bot.app import build_telegram, telegram_token
 from bot.channels.telegram import create_bot, quiet_loggers, register_commands, set_webhook
 from bot.exceptions import ConfigurationError
+from bot.runtime import tune_gc
 from bot.settings import BotSettings, get_settings
 from surveys import db
 from surveys.settings import get_settings as surveys_settings
@@ -60,6 +61,7 @@ async def _run(mode: str, settings: BotSettings) -> None:
     telegram = build_telegram(
         settings, surveys_settings(), db.create_sessionmaker(engine), with_webhook=False
     )
+    tune_gc()
     try:
         if mode == "polling":
             await register_commands(telegram.bot)

@@ -13,6 +13,7 @@ from admin.settings import get_settings as admin_settings
 from bot.app import build_telegram, engine_config
 from bot.channels.telegram import TelegramApp, build_webhook_router, quiet_loggers
 from bot.channels.webchat import WebChat, build_router
+from bot.runtime import tune_gc
 from bot.settings import get_settings as bot_settings
 from surveys import db
 from surveys.settings import get_settings as surveys_settings
@@ -46,7 +47,21 @@ def create_app() -> FastAPI:
     )
     if telegram is not None:
         _run_sender_with(app, telegram)
+    _tune_gc_after_startup(app)
     return app
+
+
+def _tune_gc_after_startup(app: FastAPI) -> None:
+    """Freeze what start-up allocated and collect less often (see :mod:`bot.runtime`)."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with inner(a):
+            tune_gc()
+            yield
+
+    app.router.lifespan_context = lifespan
 
 
 def _run_sender_with(app: FastAPI, telegram: TelegramApp) -> None:

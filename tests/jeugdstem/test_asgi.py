@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
+from bot.runtime import YOUNG_THRESHOLD
 from bot.settings import get_settings as bot_settings
 from jeugdstem.asgi import create_app
 from surveys import db
@@ -21,6 +25,14 @@ def env(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-d
     yield monkeypatch
     bot_settings.cache_clear()
     surveys_settings.cache_clear()
+
+
+@pytest.fixture
+def gc_restored() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 async def _status(app, method: str, path: str) -> int:  # type: ignore[no-untyped-def]
@@ -51,3 +63,12 @@ class TestCreateApp:
         bot_settings.cache_clear()
         with pytest.raises(Exception, match="32"):
             create_app()
+
+    async def test_gc_is_tuned_once_started(self, env, gc_restored) -> None:  # type: ignore[no-untyped-def]
+        gc.unfreeze()
+        gc.set_threshold(700, 10, 10)
+        app = create_app()
+        assert gc.get_threshold()[0] == 700  # building the app changes nothing yet
+        async with app.router.lifespan_context(app):
+            assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10)
+            assert gc.get_freeze_count() > 10_000  # start-up objects moved out of the way

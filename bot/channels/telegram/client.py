@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -29,6 +31,7 @@ from aiogram.methods.base import Response
 from bot.channels.base import PermanentFailure, RetryLater, TemporaryFailure, Unreachable
 from bot.channels.telegram.copy import TelegramCopy, default_copy
 from bot.channels.telegram.render import render
+from bot.channels.telegram.session import JsonSession
 from bot.engine.catalogue import Catalogue, default_catalogue
 from bot.engine.messages import Outbound
 
@@ -50,7 +53,7 @@ def create_bot(token: str, *, api_base: str | None = None, timeout: float = 30.0
         timeout: Request timeout in seconds.
     """
     api = TelegramAPIServer.from_base(api_base) if api_base else None
-    session = AiohttpSession(api=api, timeout=timeout) if api else AiohttpSession(timeout=timeout)
+    session = JsonSession(api=api, timeout=timeout) if api else JsonSession(timeout=timeout)
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
 
 
@@ -87,6 +90,14 @@ class TelegramChannel:
         self.copy = copy or default_copy()
         self.catalogue = catalogue or default_catalogue()
 
+    async def _post(self, payload: dict[str, Any]) -> None:
+        """``sendMessage`` with a ready payload: the lean JSON path when the bot has one."""
+        session = self.bot.session
+        if isinstance(session, JsonSession):
+            await session.post(self.bot, payload, functools.partial(SendMessage, **payload))
+        else:  # another aiogram session (a test double): the plain method call
+            await self.bot(SendMessage(**payload))
+
     async def deliver(self, address: str, message: Outbound, *, ref: int | None = None) -> None:
         """Send one message; long texts go in several messages, buttons on the last one.
 
@@ -98,13 +109,14 @@ class TelegramChannel:
         """
         rendered = render(message, ref=ref, copy=self.copy, catalogue=self.catalogue)
         last = len(rendered.chunks) - 1
+        chat_id = int(address)
+        keyboard = rendered.keyboard.model_dump(exclude_none=True) if rendered.keyboard else None
         try:
             for i, chunk in enumerate(rendered.chunks):
-                await self.bot.send_message(
-                    chat_id=int(address),
-                    text=chunk,
-                    reply_markup=rendered.keyboard if i == last else None,
-                )
+                payload: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
+                if keyboard is not None and i == last:
+                    payload["reply_markup"] = keyboard
+                await self._post(payload)
         except TelegramAPIError as exc:
             raise _failure(exc) from None
         except TimeoutError:

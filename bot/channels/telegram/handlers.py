@@ -452,9 +452,13 @@ def edits_router() -> Router:
 
 def build_dispatcher(deps: TelegramDeps) -> Dispatcher:
     """The dispatcher with the unit-of-work middleware and every router, in order."""
-    dispatcher = Dispatcher(name="jeugdstem-telegram", deps=deps)
+    # No FSM: the engine keeps all conversation state in the database (saves a storage
+    # lookup and a middleware per update).
+    dispatcher = Dispatcher(name="jeugdstem-telegram", deps=deps, disable_fsm=True)
     dispatcher.update.outer_middleware(UnitOfWork(deps))
+    # Private messages and buttons are nearly all traffic, so their routers come first; the
+    # filters are disjoint (private or not), so the order changes nothing else.
     dispatcher.include_routers(
-        groups_router(), membership_router(), callbacks_router(), messages_router(), edits_router()
+        messages_router(), callbacks_router(), membership_router(), edits_router(), groups_router()
     )
     return dispatcher

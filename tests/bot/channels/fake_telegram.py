@@ -38,6 +38,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)
     result: Any = None
     status: int = 200
+    content_type: str = ""
 
 
 @dataclass
@@ -118,7 +119,7 @@ class FakeTelegram:
         params = await self._params(request)
         self.count += 1
         self.by_method[method] = self.by_method.get(method, 0) + 1
-        call = Call(method, params, request.match_info["token"])
+        call = Call(method, params, request.match_info["token"], content_type=request.content_type)
         if self.record:
             self.calls.append(call)
         queue = self.faults.get(method)
