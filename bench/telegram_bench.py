@@ -1,24 +1,28 @@
 """Telegram webhook path vs a bare aiogram echo bot, same harness, same run, PostgreSQL.
 
-    python bench/telegram_bench.py [--users 150 300] [--concurrency 10 40] [--no-scrub]
+    python bench/telegram_bench.py [--users 150 300] [--concurrency 10 40] [--repeat N]
+                                   [--workers N] [--split] [--no-scrub]
 
 Processes (all on this machine's cores, next to PostgreSQL):
 
 * the fake Bot API (``tests/bot/channels/fake_telegram.py``, aiohttp, 127.0.0.1);
 * uvicorn (one worker) serving the **survey app**: FastAPI + ``/webhooks/telegram`` (secret
   check, aiogram parse and dispatch, engine, PostgreSQL commit) with the outbox sender in its
-  lifespan delivering to the fake;
+  lifespan delivering to the fake (``--split``: the sender runs as its own process instead,
+  claiming from the table, as ``jeugdstem bot`` does);
 * uvicorn (one worker) serving the **echo bot**: FastAPI + the same secret check, aiogram
   parse and dispatch, and a handler that answers in the request (``message.answer(text)``);
 * an aiohttp load driver: N concurrent senders, each playing participants one at a time
   (12 updates per participant: /start with a deep link, a consent button, typed answers,
   free text, /hulp).
 
-Reported per app and concurrency: webhook acks/s, end-to-end updates/s (until the last reply
-reached the fake Bot API; for the survey app that includes the outbox sender), p50/p95 ack
-latency, Bot API calls and errors. The sender runs without Telegram's 30 msg/s cap here (the
-fake is not Telegram); with the cap, delivery is bound at 30 messages/s per bot, not by us.
-The script creates and drops its own database.
+Both apps get the same process tuning (``bot.runtime.tune_gc`` after start-up). Reported per
+app and concurrency: webhook acks/s, end-to-end updates/s (until the last reply reached the
+fake Bot API; for the survey app that includes the outbox sender), p50/p95 ack latency, Bot
+API calls and errors, CPU milliseconds per update of each process (app, sender, fake,
+PostgreSQL, driver), updates per commit and time in garbage collection. The sender runs
+without Telegram's 30 msg/s cap here (the fake is not Telegram); with the cap, delivery is
+bound at 30 messages/s per bot, not by us. The script creates and drops its own database.
 """
 
 from __future__ import annotations
@@ -80,7 +84,6 @@ def _telegram() -> Any:
             per_address_interval=0,
             batch_size=200,
             max_in_flight=2000,
-            poll_interval=float(os.environ.get("BENCH_POLL", "1.0")),
         ),
     )
     return telegram, engine

@@ -40,6 +40,10 @@ class BotSettings(BaseSettings):
     telegram_rate_per_second: float = 30.0
     telegram_per_chat_interval: float = 1.0
     telegram_max_connections: int = 40
+    telegram_sender_in_web: bool = True
+    """Run the outbox sender inside the web process. Set it to false when the web server runs
+    several workers and one ``jeugdstem bot`` process sends for all of them (one sender, so
+    one 30 messages/s limit; on PostgreSQL it is woken at each commit)."""
 
 
 @lru_cache

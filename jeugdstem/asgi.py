@@ -45,7 +45,7 @@ def create_app() -> FastAPI:
         routers=routers,
         quarantine_key=surveys.quarantine_key.get_secret_value(),
     )
-    if telegram is not None:
+    if telegram is not None and bots.telegram_sender_in_web:
         _run_sender_with(app, telegram)
     _tune_gc_after_startup(app)
     return app

@@ -7,6 +7,12 @@ On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so concurrent senders ne
 or double-claim a row; on SQLite every write transaction is ``BEGIN IMMEDIATE`` (see
 :mod:`surveys.db`), which serialises claims.
 
+Wake-up across processes (PostgreSQL): a transaction that queues rows for any sender calls
+:func:`wake_senders`, which sends ``NOTIFY jeugdstem_outbox`` at its commit; a sender inside
+:func:`listen` claims at once instead of at its next poll. So a dedicated sender process
+(``jeugdstem bot``) next to web workers that run none replies within milliseconds. On SQLite,
+or if the listening connection is lost, the poll interval still applies.
+
 Outcome after a crash: a row whose claim committed but whose ``sent`` mark did not (the process
 died during the HTTP call or before the mark was flushed) stays ``pending``; when its lease ends
 it is claimed and sent again. That narrow window is therefore *at least once*; everywhere else
@@ -15,18 +21,23 @@ it is claimed and sent again. That narrow window is therefore *at least once*; e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from surveys import service
 from surveys.models import Contact, ContactStatus, OutboxMessage, OutboxStatus, utc_now
 
 MAX_ERROR = 200
+WAKE_CHANNEL = "jeugdstem_outbox"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +198,50 @@ async def get_payload(
         )
     )
     return dict(row) if row is not None else None
+
+
+# --- wake-up across processes ------------------------------------------------------------
+
+
+async def wake_senders(session: AsyncSession) -> None:
+    """Wake listening senders when this transaction commits (PostgreSQL; no-op elsewhere)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(WAKE_CHANNEL, "")))
+
+
+@asynccontextmanager
+async def listen(
+    sessionmaker: async_sessionmaker[AsyncSession], on_wake: Callable[[], None]
+) -> AsyncIterator[bool]:
+    """Call ``on_wake`` whenever a transaction that called :func:`wake_senders` commits.
+
+    Holds one connection of the pool for as long as it is entered. Yields whether it listens
+    (False on SQLite, or when the connection could not be set up: the caller keeps polling).
+    """
+    engine = sessionmaker.kw.get("bind")
+    if engine is None or engine.dialect.name != "postgresql":
+        yield False
+        return
+
+    def callback(*_: object) -> None:
+        on_wake()
+
+    conn: Any = None
+    raw: Any = None
+    try:
+        conn = await engine.connect()
+        raw = (await conn.get_raw_connection()).driver_connection
+        await raw.add_listener(WAKE_CHANNEL, callback)
+    except Exception as exc:  # no wake-ups: polling still delivers everything
+        log.warning("outbox wake-up not available: %s", type(exc).__name__)
+        raw = None
+    try:
+        yield raw is not None
+    finally:
+        if raw is not None:
+            try:
+                await raw.remove_listener(WAKE_CHANNEL, callback)
+            except Exception as exc:  # the connection is gone already
+                log.debug("outbox listener not removed: %s", type(exc).__name__)
+        if conn is not None:
+            await conn.close()

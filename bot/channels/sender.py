@@ -169,7 +169,9 @@ class OutboxSender:
         self._stopping = False
         self._running = True
         try:
-            await self._loop()
+            async with outbox.listen(self.sessionmaker, self.notify) as listening:
+                log.debug("%s sender: wake-ups %s", self.channel.name, listening)
+                await self._loop()
         finally:
             self._running = False
 

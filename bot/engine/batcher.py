@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.engine.engine import EngineConfig, HandleResult, handle_many
 from bot.engine.messages import Inbound
+from surveys import outbox
 from surveys.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class GroupCommit:
                 config=self.config,
                 lease_until=lease_until,
             )
+            if done.queued and lease_until is None:
+                await outbox.wake_senders(session)  # a sender in another process claims them
         self.batches += 1
         self.messages += len(batch)
         if self.on_commit is not None:

@@ -72,3 +72,20 @@ class TestCreateApp:
         async with app.router.lifespan_context(app):
             assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10)
             assert gc.get_freeze_count() > 10_000  # start-up objects moved out of the way
+
+    async def test_sender_can_be_left_to_the_bot_process(self, env) -> None:  # type: ignore[no-untyped-def]
+        from bot.channels.telegram import TelegramApp
+
+        started: list[bool] = []
+        env.setattr(TelegramApp, "start_sender", lambda self: started.append(True))
+        env.setenv("BOT_TELEGRAM_TOKEN", "42:TEST")
+        env.setenv("BOT_TELEGRAM_WEBHOOK_SECRET", "s" * 40)
+        env.setenv("BOT_TELEGRAM_API_BASE", "http://127.0.0.1:9")
+        for in_web, expected in (("true", [True]), ("false", [])):
+            env.setenv("BOT_TELEGRAM_SENDER_IN_WEB", in_web)
+            bot_settings.cache_clear()
+            started.clear()
+            app = create_app()
+            async with app.router.lifespan_context(app):
+                assert started == expected
+            assert await _status(app, "POST", "/webhooks/telegram") in (401, 403)  # route is there

@@ -446,6 +446,7 @@ def edits_router() -> Router:
         await service.enqueue(
             session, channel=CHANNEL, address=address, payloads=[notice.to_payload()]
         )
+        await outbox.wake_senders(session)  # for a sender in another process
 
     return router
 

@@ -5,6 +5,7 @@ fall-backs: no sender running, a sender that disappears with leased rows, a full
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,7 +15,7 @@ from sqlalchemy import func, select, update
 from bot.channels.sender import OutboxSender
 from bot.channels.telegram import TelegramApp, TelegramChannel, create_bot
 from bot.engine.messages import Outbound
-from surveys import service
+from surveys import outbox, service
 from surveys.models import Answer, Conversation, OutboxMessage, utc_now
 from surveys.outbox import ClaimedMessage
 from tests.bot.channels.test_telegram_fixtures import (  # noqa: F401 - fixtures
@@ -294,3 +295,55 @@ class TestDatabaseDown:
         await tg.sender.drain()
         assert [m.status for m in await rows(sessionmaker)] == ["sent"]
         assert len(participant.sent) == 1
+
+
+class TestWakeUpAcrossProcesses:
+    """A webhook process without a sender wakes a sender in another process at its commit."""
+
+    async def test_dedicated_sender_is_woken_by_the_commit(
+        self, participant: Participant, tg: TelegramApp, fake, engine, backend
+    ) -> None:
+        from surveys import db
+
+        # The "other process": its own engine and sender, polling only every 30 seconds.
+        other_engine = db.create_engine(engine.url.render_as_string(hide_password=False))
+        other_maker = db.create_sessionmaker(other_engine)
+        sender = OutboxSender(
+            other_maker,
+            TelegramChannel(create_bot(TOKEN, api_base=fake[1])),
+            dataclasses.replace(FAST, poll_interval=30.0),
+        )
+        running = asyncio.create_task(sender.run())
+        try:
+            await until(lambda: sender._running)
+            await asyncio.sleep(0.2)  # past its first (empty) claim: now it waits 30 s
+            r = await open_round(tg.deps.sessionmaker)
+            assert tg.sender.lease_until() is None  # the webhook's own sender is not running
+            await participant.post(participant.message_update(f"/start {r.start_code}"))
+            if backend == "postgresql":
+                await until(lambda: len(participant.sent) == 1, timeout=3.0)
+                stored = await settled(tg.deps.sessionmaker)
+                assert [(s.status, s.attempts) for s in stored] == [("sent", 1)]
+                assert sender.stats.claimed == 1
+            else:  # SQLite has no NOTIFY: the row waits for the next poll
+                await asyncio.sleep(0.5)
+                assert participant.sent == []
+                assert [s.status for s in await rows(tg.deps.sessionmaker)] == ["pending"]
+        finally:
+            await sender.stop()
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+            await sender.channel.bot.session.close()  # type: ignore[attr-defined]
+            await other_engine.dispose()
+
+    async def test_listen_reports_whether_it_listens(self, sessionmaker, backend) -> None:
+        woken: list[bool] = []
+        async with outbox.listen(sessionmaker, lambda: woken.append(True)) as listening:
+            assert listening is (backend == "postgresql")
+            async with sessionmaker() as s, s.begin():
+                await outbox.wake_senders(s)
+            if listening:
+                await until(lambda: woken == [True], timeout=3.0)
+        await asyncio.sleep(0.05)
+        assert woken == ([True] if backend == "postgresql" else [])
