@@ -33,6 +33,7 @@ import gc
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -417,6 +418,7 @@ async def measure(
     users: int,
     conc: int,
     pids: dict[str, list[int]],
+    workers: int = 1,
 ) -> dict[str, Any]:
     import aiohttp
 
@@ -427,7 +429,8 @@ async def measure(
             while await pending_rows(db_url):
                 await asyncio.sleep(0.05)
         before = await fake_stats(http, fake_port)
-        batches_before = await batch_stats(http, port) if db_url else None
+        per_worker = db_url is not None and workers == 1  # stats live in one process
+        batches_before = await batch_stats(http, port) if per_worker else None
         cpu_before = cpu_seconds(groups)
         t0 = time.perf_counter()
         result = await drive(port, code, users, conc, first_chat=next(_ids))
@@ -436,7 +439,7 @@ async def measure(
                 await asyncio.sleep(0.01)
         e2e = time.perf_counter() - t0
         cpu_after = cpu_seconds(groups)
-        batches_after = await batch_stats(http, port) if db_url else None
+        batches_after = await batch_stats(http, port) if per_worker else None
         after = await fake_stats(http, fake_port)
     calls = {
         k: after["by_method"].get(k, 0) - before["by_method"].get(k, 0) for k in after["by_method"]
@@ -520,7 +523,15 @@ async def main_async(args: argparse.Namespace) -> None:
             for _ in range(args.repeat):
                 rows.append(
                     await measure(
-                        "survey", survey_port, fake_port, db_url, code, users, conc, app_pids(1)
+                        "survey",
+                        survey_port,
+                        fake_port,
+                        db_url,
+                        code,
+                        users,
+                        conc,
+                        app_pids(1),
+                        args.workers,
                     )
                 )
                 rows.append(
@@ -534,22 +545,33 @@ async def main_async(args: argparse.Namespace) -> None:
         for proc in procs:
             proc.wait(timeout=15)
         await drop_database(db_url)
-    print("\nsummary (best of runs per app and concurrency):")
+    print("\nsummary (best and median of runs per app and concurrency; CPU = app processes):")
     for conc in args.concurrency:
-        best = {
-            app: max(
+        runs = {
+            app: sorted(
                 (r for r in rows if r["app"] == app and r["concurrency"] == conc),
                 key=lambda r: r["e2e_per_s"],
             )
             for app in ("survey", "echo")
         }
-        s, e = best["survey"], best["echo"]
+        s, e = runs["survey"][-1], runs["echo"][-1]
+        s_med = statistics.median(r["e2e_per_s"] for r in runs["survey"])
+        e_med = statistics.median(r["e2e_per_s"] for r in runs["echo"])
+        cpu = {
+            app: statistics.median(
+                sum(v for k, v in r["cpu_ms_per_update"].items() if k in ("app", "sender"))
+                for r in runs[app]
+            )
+            for app in runs
+        }
         print(
-            f"  c={conc}: survey {s['e2e_per_s']:.0f} updates/s"
-            f" (p50 {s['p50_ms']:.1f} / p95 {s['p95_ms']:.1f} ms)"
-            f"  echo {e['e2e_per_s']:.0f} updates/s"
-            f" (p50 {e['p50_ms']:.1f} / p95 {e['p95_ms']:.1f} ms)"
-            f"  ratio {s['e2e_per_s'] / e['e2e_per_s']:.2f}"
+            f"  c={conc}: survey best {s['e2e_per_s']:.0f} updates/s"
+            f" (p50 {s['p50_ms']:.1f} / p95 {s['p95_ms']:.1f} ms), median {s_med:.0f}"
+            f"  echo best {e['e2e_per_s']:.0f} updates/s"
+            f" (p50 {e['p50_ms']:.1f} / p95 {e['p95_ms']:.1f} ms), median {e_med:.0f}"
+            f"\n         ratio best/best {s['e2e_per_s'] / e['e2e_per_s']:.2f},"
+            f" median/median {s_med / e_med:.2f};"
+            f" CPU ms/update survey {cpu['survey']:.2f}, echo {cpu['echo']:.2f}"
         )
     print(f"load after: {os.getloadavg()}")
 

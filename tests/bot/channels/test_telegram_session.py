@@ -150,3 +150,23 @@ async def test_no_server_is_a_network_error_and_a_temporary_failure() -> None:
             await TelegramChannel(bot).deliver("7", Outbound("x"))
     finally:
         await bot.session.close()
+
+
+async def test_channel_also_works_with_aiogram_s_stock_session(fake) -> None:
+    from aiogram.client.default import DefaultBotProperties
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    state, base = fake
+    session = AiohttpSession(api=TelegramAPIServer.from_base(base))
+    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=None))
+    try:
+        await TelegramChannel(bot).deliver("7", SCALE, ref=1)
+        state.fail("sendMessage", status=403)
+        with pytest.raises(Unreachable):
+            await TelegramChannel(bot).deliver("7", SCALE, ref=1)
+    finally:
+        await bot.session.close()
+    first = state.of("sendMessage")[0]
+X
+    assert len(first.params["reply_markup"]["inline_keyboard"][0]) == 5
