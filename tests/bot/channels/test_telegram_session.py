@@ -168,5 +168,5 @@ async def test_channel_also_works_with_aiogram_s_stock_session(fake) -> None:
     finally:
         await bot.session.close()
     first = state.of("sendMessage")[0]
-X
+    assert first.content_type == "application/x-www-form-urlencoded"  # aiogram's own form
     assert len(first.params["reply_markup"]["inline_keyboard"][0]) == 5
