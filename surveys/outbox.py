@@ -11,7 +11,8 @@ Wake-up across processes (PostgreSQL): a transaction that queues rows for any se
 :func:`wake_senders`, which sends ``NOTIFY jeugdstem_outbox`` at its commit; a sender inside
 :func:`listen` claims at once instead of at its next poll. So a dedicated sender process
 (``jeugdstem bot``) next to web workers that run none replies within milliseconds. On SQLite,
-or if the listening connection is lost, the poll interval still applies.
+and for the second or so after the listening connection is lost (it listens again on a new
+one), the poll interval applies.
 
 Outcome after a crash: a row whose claim committed but whose ``sent`` mark did not (the process
 died during the HTTP call or before the mark was flushed) stays ``pending``; when its lease ends
@@ -21,6 +22,8 @@ it is claimed and sent again. That narrow window is therefore *at least once*; e
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -29,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from surveys import service
 from surveys.models import Contact, ContactStatus, OutboxMessage, OutboxStatus, utc_now
@@ -211,37 +214,61 @@ async def wake_senders(session: AsyncSession) -> None:
 
 @asynccontextmanager
 async def listen(
-    sessionmaker: async_sessionmaker[AsyncSession], on_wake: Callable[[], None]
+    sessionmaker: async_sessionmaker[AsyncSession],
+    on_wake: Callable[[], None],
+    *,
+    retry_seconds: float = 1.0,
 ) -> AsyncIterator[bool]:
     """Call ``on_wake`` whenever a transaction that called :func:`wake_senders` commits.
 
-    Holds one connection of the pool for as long as it is entered. Yields whether it listens
-    (False on SQLite, or when the connection could not be set up: the caller keeps polling).
+    Holds one connection of the pool while entered. If that connection is lost (a database
+    restart), it listens again on a new one after ``retry_seconds`` and calls ``on_wake``
+    once, so rows queued in between are claimed then. Yields whether the first attempt
+    listens (False on SQLite: the caller keeps polling).
     """
     engine = sessionmaker.kw.get("bind")
     if engine is None or engine.dialect.name != "postgresql":
         yield False
         return
+    first: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(_keep_listening(engine, on_wake, retry_seconds, first))
+    try:
+        yield await first
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
+
+async def _keep_listening(
+    engine: AsyncEngine,
+    on_wake: Callable[[], None],
+    retry_seconds: float,
+    first: asyncio.Future[bool],
+) -> None:
     def callback(*_: object) -> None:
         on_wake()
 
-    conn: Any = None
-    raw: Any = None
-    try:
-        conn = await engine.connect()
-        raw = (await conn.get_raw_connection()).driver_connection
-        await raw.add_listener(WAKE_CHANNEL, callback)
-    except Exception as exc:  # no wake-ups: polling still delivers everything
-        log.warning("outbox wake-up not available: %s", type(exc).__name__)
-        raw = None
-    try:
-        yield raw is not None
-    finally:
-        if raw is not None:
-            try:
-                await raw.remove_listener(WAKE_CHANNEL, callback)
-            except Exception as exc:  # the connection is gone already
-                log.debug("outbox listener not removed: %s", type(exc).__name__)
-        if conn is not None:
-            await conn.close()
+    while True:
+        lost = asyncio.Event()
+        conn: AsyncConnection | None = None
+        try:
+            conn = await engine.connect()
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            raw.add_termination_listener(lambda *_, event=lost: event.set())
+            await raw.add_listener(WAKE_CHANNEL, callback)
+            if first.done():
+                on_wake()  # listening again: claim what was queued while we were not
+            else:
+                first.set_result(True)
+            await lost.wait()
+            log.warning("outbox wake-up connection lost; listening again")
+        except Exception as exc:  # no wake-ups for now: polling still delivers everything
+            log.warning("outbox wake-up not available: %s", type(exc).__name__)
+            if not first.done():
+                first.set_result(False)
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.invalidate()  # never back to the pool: it held a LISTEN
+        await asyncio.sleep(retry_seconds)

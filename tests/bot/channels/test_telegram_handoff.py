@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from bot.channels.sender import OutboxSender
 from bot.channels.telegram import TelegramApp, TelegramChannel, create_bot
@@ -347,3 +347,34 @@ class TestWakeUpAcrossProcesses:
                 await until(lambda: woken == [True], timeout=3.0)
         await asyncio.sleep(0.05)
         assert woken == ([True] if backend == "postgresql" else [])
+
+    async def test_listening_resumes_after_the_connection_is_lost(
+        self, sessionmaker, backend
+    ) -> None:
+        woken: list[bool] = []
+        if backend == "sqlite":  # no connection to lose: SQLite only polls
+            async with outbox.listen(sessionmaker, lambda: woken.append(True)) as listening:
+                assert listening is False
+            assert woken == []
+            return
+
+        async def listener_pids() -> set[int]:
+            async with sessionmaker() as s:
+                found = await s.scalars(
+                    text("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")
+                )
+                return set(found.all())
+
+        before = await listener_pids()
+        async with outbox.listen(
+            sessionmaker, lambda: woken.append(True), retry_seconds=0.1
+        ) as listening:
+            assert listening
+            (pid,) = await listener_pids() - before
+            async with sessionmaker() as s, s.begin():  # a database restart, for this backend
+                await s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await until(lambda: woken == [True], timeout=5.0)  # listening again: one catch-up
+            async with sessionmaker() as s, s.begin():
+                await outbox.wake_senders(s)
+            await until(lambda: woken == [True, True], timeout=5.0)  # wake-ups arrive again
+        assert await listener_pids() == before  # the listening connection is not left behind

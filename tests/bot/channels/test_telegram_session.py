@@ -127,11 +127,7 @@ async def test_an_answer_that_is_not_json_is_a_decode_error() -> None:
     bot = create_bot(TOKEN, api_base=f"http://127.0.0.1:{port}")
     try:
         with pytest.raises(ClientDecodeError):
-            await bot.session.post(  # type: ignore[attr-defined]
-                bot,
-                {"chat_id": 7, "text": "x"},
-                functools.partial(SendMessage, chat_id=7, text="x"),
-            )
+            await post_x(bot)
     finally:
         await bot.session.close()
         await runner.cleanup()
@@ -141,11 +137,7 @@ async def test_no_server_is_a_network_error_and_a_temporary_failure() -> None:
     bot = create_bot(TOKEN, api_base="http://127.0.0.1:9")  # nothing listens on port 9
     try:
         with pytest.raises(TelegramNetworkError):
-            await bot.session.post(  # type: ignore[attr-defined]
-                bot,
-                {"chat_id": 7, "text": "x"},
-                functools.partial(SendMessage, chat_id=7, text="x"),
-            )
+            await post_x(bot)
         with pytest.raises(TemporaryFailure):
             await TelegramChannel(bot).deliver("7", Outbound("x"))
     finally:
