@@ -83,38 +83,38 @@ async def claim_due(
         The claimed rows in id order.
     """
     now = now or utc_now()
-    stmt = (
-        select(OutboxMessage.id, OutboxMessage.address, OutboxMessage.payload)
+    table = service.outbox_table()
+    due = (
+        select(table.c.id)
         .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.status == OutboxStatus.pending.value,
-            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+            table.c.channel == channel,
+            table.c.status == OutboxStatus.pending.value,
+            or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
         )
-        .order_by(OutboxMessage.id)
+        .order_by(table.c.id)
         .limit(limit)
     )
     if exclude:
-        stmt = stmt.where(OutboxMessage.id.not_in(list(exclude)))
+        due = due.where(table.c.id.not_in(list(exclude)))
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = (await session.execute(stmt)).all()
-    if not rows:
-        return []
-    ids = [int(r[0]) for r in rows]
+        due = due.with_for_update(skip_locked=True)
+    # One statement: lease the due rows and read them back (the usual queue claim).
     result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
         .values(
-            attempts=OutboxMessage.attempts + 1,
+            attempts=table.c.attempts + 1,
             next_attempt_at=now + timedelta(seconds=lease_seconds),
         )
-        .returning(OutboxMessage.id, OutboxMessage.attempts)
+        .returning(table.c.id, table.c.address, table.c.payload, table.c.attempts)
     )
-    attempts = {int(i): int(a) for i, a in result.all()}
-    return [
-        ClaimedMessage(id=int(i), address=str(a), payload=dict(p), attempts=attempts[int(i)])
-        for i, a, p in rows
-    ]
+    return sorted(
+        (
+            ClaimedMessage(id=int(i), address=str(a), payload=dict(p), attempts=int(n))
+            for i, a, p, n in result.all()
+        ),
+        key=lambda row: row.id,
+    )
 
 
 async def mark_sent(
@@ -123,9 +123,10 @@ async def mark_sent(
     """Mark delivered rows ``sent`` (rows cancelled meanwhile stay cancelled)."""
     if not ids:
         return 0
+    table = service.outbox_table()  # Core: no ORM session synchronisation needed
     result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status == OutboxStatus.pending.value)
+        update(table)
+        .where(table.c.id.in_(list(ids)), table.c.status == OutboxStatus.pending.value)
         .values(status=OutboxStatus.sent.value, sent_at=now or utc_now(), last_error=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -82,6 +82,11 @@ def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+def outbox_table() -> Table:
+    """The Core ``outbox`` table (the sender's claim and settle statements use it)."""
+    return _table(OutboxMessage)
+
+
 def _insert_for(session: AsyncSession) -> Any:
     """The dialect's INSERT construct (both support ON CONFLICT)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
