@@ -39,6 +39,7 @@ from surveys.models import Contact, ContactStatus, OutboxMessage, OutboxStatus, 
 
 MAX_ERROR = 200
 WAKE_CHANNEL = "jeugdstem_outbox"
+FIRST_LISTEN_WAIT = 5.0  # seconds; after that the sender starts polling and listens later
 
 log = logging.getLogger(__name__)
 
@@ -224,8 +225,8 @@ async def listen(
 
     Holds one connection of the pool while entered. If that connection is lost (a database
     restart), it listens again on a new one after ``retry_seconds`` and calls ``on_wake``
-    once, so rows queued in between are claimed then. Yields whether the first attempt
-    listens (False on SQLite: the caller keeps polling).
+    once, so rows queued in between are claimed then. Yields whether it listens within
+    ``FIRST_LISTEN_WAIT`` seconds (False on SQLite: the caller keeps polling).
     """
     engine = sessionmaker.kw.get("bind")
     if engine is None or engine.dialect.name != "postgresql":
@@ -234,7 +235,11 @@ async def listen(
     first: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(_keep_listening(engine, on_wake, retry_seconds, first))
     try:
-        yield await first
+        try:  # a database that does not answer must not hold up the sender's start
+            listening = await asyncio.wait_for(asyncio.shield(first), FIRST_LISTEN_WAIT)
+        except TimeoutError:
+            listening = False
+        yield listening
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -250,6 +255,7 @@ async def _keep_listening(
     def callback(*_: object) -> None:
         on_wake()
 
+    delay = retry_seconds
     while True:
         lost = asyncio.Event()
         conn: AsyncConnection | None = None
@@ -258,6 +264,7 @@ async def _keep_listening(
             raw: Any = (await conn.get_raw_connection()).driver_connection
             raw.add_termination_listener(lambda *_, event=lost: event.set())
             await raw.add_listener(WAKE_CHANNEL, callback)
+            delay = retry_seconds
             if first.done():
                 on_wake()  # listening again: claim what was queued while we were not
             else:
@@ -268,8 +275,9 @@ async def _keep_listening(
             log.warning("outbox wake-up not available: %s", type(exc).__name__)
             if not first.done():
                 first.set_result(False)
+            delay = min(delay * 2, 30.0)  # the database is down: do not hammer it
         finally:
             if conn is not None:
                 with contextlib.suppress(Exception):
                     await conn.invalidate()  # never back to the pool: it held a LISTEN
-        await asyncio.sleep(retry_seconds)
+        await asyncio.sleep(delay)

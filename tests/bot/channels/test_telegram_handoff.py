@@ -378,3 +378,18 @@ class TestWakeUpAcrossProcesses:
                 await outbox.wake_senders(s)
             await until(lambda: woken == [True, True], timeout=5.0)  # wake-ups arrive again
         assert await listener_pids() == before  # the listening connection is not left behind
+
+    async def test_a_database_that_is_down_does_not_stop_the_listener(self) -> None:
+        from surveys import db
+
+        down = db.create_engine("postgresql+asyncpg://postgres@127.0.0.1:9/none")
+        woken: list[bool] = []
+        try:
+            async with outbox.listen(
+                db.create_sessionmaker(down), lambda: woken.append(True), retry_seconds=0.01
+            ) as listening:
+                assert listening is False  # the sender polls meanwhile
+                await asyncio.sleep(0.2)  # retries (backing off) do not raise
+            assert woken == []
+        finally:
+            await down.dispose()
