@@ -643,6 +643,26 @@ class TestServiceBulk:
             ("zorg", "[tekst]", "te druk", "zorg", round_.id),
         ]
 
+    async def test_save_answers_replaces_value_and_time_but_keeps_identity(self, session) -> None:
+        round_ = await create_round(session)
+        (contact,) = (await service.get_or_create_contacts(session, [("web", "k", "a")])).values()
+        (conv,) = (
+            await service.get_or_create_conversations(
+                session, [(contact.participant_id, round_, None)]
+            )
+        ).values()
+        item = {"conversation": conv, "question_key": "thema", "text": None, "kind": None}
+        await service.save_answers(session, [item | {"value": ["1", "4"]}])
+        first = (await session.execute(select(Answer))).scalars().one()
+        before = (first.id, first.created_at, first.updated_at)
+        await service.save_answers(session, [item | {"value": {"n": 2}}])
+        session.expunge_all()
+        again = (await session.execute(select(Answer))).scalars().one()
+        assert (again.id, again.created_at) == before[:2]  # the same row, created once
+        assert again.updated_at > before[2]
+        assert again.value == {"n": 2}  # JSON values round-trip (a list before, a dict now)
+        assert first.value == ["1", "4"]
+
     async def test_enqueue_many_keeps_order_and_lease(self, session) -> None:
         until = utc_now() + timedelta(minutes=5)
         rows = [
