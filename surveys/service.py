@@ -552,19 +552,6 @@ async def lock_conversations(
     return {conversation.id: (conversation, round_) for conversation, round_ in rows}
 
 
-_ANSWER_COLUMNS = (
-    "id",
-    "conversation_id",
-    "participant_id",
-    "round_id",
-    "activity_id",
-    "question_key",
-    "value",
-    "text",
-    "kind",
-    "created_at",
-    "updated_at",
-)
 _UPSERT: list[TextClause] = []
 
 
@@ -577,8 +564,9 @@ def _answers_upsert() -> TextClause:
     """
     if not _UPSERT:
         table = _table(Answer)
-        names = ", ".join(f'"{c}"' for c in _ANSWER_COLUMNS)
-        binds = ", ".join(f":{c}" for c in _ANSWER_COLUMNS)
+        columns = [c.name for c in table.columns]  # every row below sets all of them
+        names = ", ".join(f'"{c}"' for c in columns)
+        binds = ", ".join(f":{c}" for c in columns)
         updated = ", ".join(
             f'"{c}" = excluded."{c}"' for c in ("value", "text", "kind", "updated_at")
         )
@@ -586,7 +574,7 @@ def _answers_upsert() -> TextClause:
             sql_text(
                 f'INSERT INTO "{table.name}" ({names}) VALUES ({binds}) '
                 f'ON CONFLICT ("conversation_id", "question_key") DO UPDATE SET {updated}'
-            ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in _ANSWER_COLUMNS))
+            ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
         )
     return _UPSERT[0]
 

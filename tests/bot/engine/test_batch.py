@@ -567,6 +567,16 @@ class TestLease:
         assert [(c.id, c.attempts) for c in claimed] == [(row.id, 1)]
 
 
+async def one_conversation(session: Any) -> Conversation:
+    """A new round with one web contact and its conversation."""
+    round_ = await create_round(session)
+    (contact,) = (await service.get_or_create_contacts(session, [("web", "k", "a")])).values()
+    (conv,) = (
+        await service.get_or_create_conversations(session, [(contact.participant_id, round_, None)])
+    ).values()
+    return conv
+
+
 class TestServiceBulk:
     async def test_claim_events(self, session) -> None:
         c = "web:default"
@@ -619,13 +629,8 @@ class TestServiceBulk:
         assert await service.lock_conversations(session, []) == {}
 
     async def test_save_answers_upserts(self, session) -> None:
-        round_ = await create_round(session)
-        (contact,) = (await service.get_or_create_contacts(session, [("web", "k", "a")])).values()
-        (conv,) = (
-            await service.get_or_create_conversations(
-                session, [(contact.participant_id, round_, None)]
-            )
-        ).values()
+        conv = await one_conversation(session)
+        round_id = conv.round_id
 
         def answer(key: str, value: str, text: str | None = None) -> dict[str, Any]:
             item = {"conversation": conv, "question_key": key, "value": value}
@@ -639,18 +644,12 @@ class TestServiceBulk:
         rows = (await session.execute(select(Answer).order_by(Answer.question_key))).scalars()
         stored = [(a.question_key, a.value, a.text, a.kind, a.round_id) for a in rows]
         assert stored == [
-            ("wijk", "zuid", None, None, round_.id),
-            ("zorg", "[tekst]", "te druk", "zorg", round_.id),
+            ("wijk", "zuid", None, None, round_id),
+            ("zorg", "[tekst]", "te druk", "zorg", round_id),
         ]
 
     async def test_save_answers_replaces_value_and_time_but_keeps_identity(self, session) -> None:
-        round_ = await create_round(session)
-        (contact,) = (await service.get_or_create_contacts(session, [("web", "k", "a")])).values()
-        (conv,) = (
-            await service.get_or_create_conversations(
-                session, [(contact.participant_id, round_, None)]
-            )
-        ).values()
+        conv = await one_conversation(session)
         item = {"conversation": conv, "question_key": "thema", "text": None, "kind": None}
         await service.save_answers(session, [item | {"value": ["1", "4"]}])
         first = (await session.execute(select(Answer))).scalars().one()
