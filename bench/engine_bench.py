@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from bot.engine.catalogue import default_catalogue  # noqa: E402
 from bot.engine.flow import CONSENT_YES, Progress, RoundContext, step  # noqa: E402
 from bot.engine.messages import Inbound  # noqa: E402
 from surveys.definitions import load_templates  # noqa: E402
+from tests.servers import start_uvicorn  # noqa: E402
 
 ROUND = [
     ("/start", None),
@@ -96,26 +96,6 @@ async def _seed(url: str) -> str:
         links, _ = await seed_demo(session)
     await engine.dispose()
     return links.jongeren
-
-
-def _start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, DATABASE_URL=url, JEUGDSTEM_ENV="development")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "jeugdstem.asgi:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
 
 
 async def _wait_up(port: int) -> None:
@@ -214,7 +194,8 @@ async def bench_http(backend: str, users: int, seconds: float, port: int) -> Non
 
         cleanup = drop
     code = await _seed(url)
-    proc = _start_server(url, port)
+    env = dict(os.environ, DATABASE_URL=url, JEUGDSTEM_ENV="development")
+    proc = start_uvicorn(port, env, "--no-access-log")
     try:
         await _wait_up(port)
         await _drive(port, code, users, 1.0, baseline=False)  # warm-up

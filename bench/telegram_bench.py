@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.runtime import tune_gc  # noqa: E402 - after the path set-up
+from tests.servers import start_uvicorn  # noqa: E402
 
 TOKEN = "42:TEST"
 SECRET = "bench-secret-0123456789abcdefghijklmnop"
@@ -237,21 +238,13 @@ def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def uvicorn(factory: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
-    return start(
-        [
-            "-m",
-            "uvicorn",
-            f"bench.telegram_bench:{factory}",
-            "--factory",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+    return start_uvicorn(
+        port,
         env,
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        factory=f"bench.telegram_bench:{factory}",
     )
 
 

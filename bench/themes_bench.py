@@ -28,9 +28,7 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -46,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from surveys import accounts, db, service  # noqa: E402
 from surveys.definitions import load_templates  # noqa: E402
 from surveys.models import Municipality, StaffRole  # noqa: E402
+from tests.servers import free_port, start_uvicorn  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ROUNDS_PER_TOWN = 5
@@ -329,12 +328,6 @@ async def _explain(url: str, round_id: uuid.UUID) -> None:
         await conn.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -360,23 +353,8 @@ def _report(name: str, times: list[float]) -> None:
 
 
 def _serve_and_measure(url: str, round_id: uuid.UUID, token: str, requests: int) -> list[float]:
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, JEUGDSTEM_ENV="development")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "jeugdstem.asgi:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    port = free_port()
+    proc = start_uvicorn(port, dict(os.environ, DATABASE_URL=url, JEUGDSTEM_ENV="development"))
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=30) as client:

@@ -465,6 +465,13 @@ async def get_or_create_conversation(
 ConversationKey = tuple[uuid.UUID, uuid.UUID, str]
 
 
+def conversation_key(
+    participant_id: uuid.UUID, round_: Round, activity: Activity | None
+) -> ConversationKey:
+    """``(participant_id, round_id, subject)``: the subject is the activity id or ``""``."""
+    return (participant_id, round_.id, str(activity.id) if activity else "")
+
+
 async def get_or_create_conversations(
     session: AsyncSession, wanted: Sequence[tuple[uuid.UUID, Round, Activity | None]]
 ) -> dict[ConversationKey, Conversation]:
@@ -478,7 +485,7 @@ async def get_or_create_conversations(
         activity id as text, or ``""`` for the round itself.
     """
     by_key: dict[ConversationKey, tuple[Round, Activity | None]] = {
-        (pid, round_.id, str(activity.id) if activity else ""): (round_, activity)
+        conversation_key(pid, round_, activity): (round_, activity)
         for pid, round_, activity in wanted
     }
     if not by_key:

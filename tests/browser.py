@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers import free_port, start_uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -33,12 +34,6 @@ class DemoServer:
     database_url: str
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def demo_server(folder: Path, **env: str) -> Iterator[DemoServer]:
     """Seed the demo into a SQLite file in ``folder`` and serve it on a free port."""
@@ -49,24 +44,10 @@ def demo_server(folder: Path, **env: str) -> Iterator[DemoServer]:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     environ = dict(os.environ, DATABASE_URL=url, ADMIN_PUBLIC_BASE_URL=base, **env)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "jeugdstem.asgi:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=environ,
-    )
+    proc = start_uvicorn(port, environ)
     try:
         for _ in range(300):
             try:

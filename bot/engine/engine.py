@@ -269,8 +269,9 @@ async def _attach(batch: _Batch, contact: Contact, code: str) -> Conversation | 
     if resolved is None:
         return None
     round_, activity = resolved
-    key = (contact.participant_id, round_.id, str(activity.id) if activity else "")
-    conversation = batch.started.get(key)
+    conversation = batch.started.get(
+        service.conversation_key(contact.participant_id, round_, activity)
+    )
     if conversation is None:
         conversation = await service.get_or_create_conversation(
             batch.session, participant_id=contact.participant_id, round_=round_, activity=activity

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from aiogram import Bot
@@ -94,7 +93,7 @@ class TelegramChannel:
         """``sendMessage`` with a ready payload: the lean JSON path when the bot has one."""
         session = self.bot.session
         if isinstance(session, JsonSession):
-            await session.post(self.bot, payload, functools.partial(SendMessage, **payload))
+            await session.post(self.bot, SendMessage, payload)
         else:  # another aiogram session (a test double): the plain method call
             await self.bot(SendMessage(**payload))
 

@@ -56,7 +56,9 @@ class JsonSession(AiohttpSession):
         body = self.build_json(bot, method)
         if body is None:
             return await super().make_request(bot, method, timeout)
-        status, raw_result = await self._send(bot, method.__api_method__, body, timeout, method)
+        status, raw_result = await self._send(
+            bot, method.__api_method__, body, timeout, lambda: method
+        )
         response = self.check_response(
             bot=bot, method=method, status_code=status, content=raw_result
         )
@@ -65,25 +67,29 @@ class JsonSession(AiohttpSession):
     async def post(
         self,
         bot: Bot,
+        method: type[TelegramMethod[Any]],
         payload: dict[str, Any],
-        method: Callable[[], TelegramMethod[Any]],
         timeout: int | None = None,
     ) -> None:
-        """Call a Bot API method with a ready JSON ``payload``; raise as aiogram would.
+        """Call ``method`` with a ready JSON ``payload``; raise as aiogram would.
 
         Args:
             bot: The bot (token and API server).
+            method: The aiogram method class: it gives the API name, and an instance is
+                built from ``payload`` only for the exception of a failed call.
             payload: The parameters, JSON-serialisable as they are.
-            method: Builds the equivalent aiogram method; its class gives the API name, and
-                an instance is built only for the exception of a failed call.
             timeout: Seconds, or the session's timeout.
 
         Raises:
-            TelegramAPIError: What ``bot(method())`` would raise for the same answer.
+            TelegramAPIError: What ``bot(method(**payload))`` would raise for the same answer.
             TelegramNetworkError: Timeout or connection failure.
         """
+
+        def failed() -> TelegramMethod[Any]:
+            return method(**payload)
+
         body = self.json_dumps(payload).encode()
-        status, raw_result = await self._send(bot, _api_method(method), body, timeout, method)
+        status, raw_result = await self._send(bot, method.__api_method__, body, timeout, failed)
         if HTTPStatus.OK <= status <= HTTPStatus.IM_USED:
             try:
                 answer = json.loads(raw_result)
@@ -92,7 +98,7 @@ class JsonSession(AiohttpSession):
             if isinstance(answer, dict) and answer.get("ok") is True:
                 return
         # Not ok: aiogram's own mapping raises the matching exception.
-        self.check_response(bot=bot, method=method(), status_code=status, content=raw_result)
+        self.check_response(bot=bot, method=failed(), status_code=status, content=raw_result)
         raise ClientDecodeError("Answer is neither ok nor an error", ValueError(status), raw_result)
 
     async def _send(
@@ -101,7 +107,7 @@ class JsonSession(AiohttpSession):
         api_method: str,
         body: bytes,
         timeout: int | None,
-        method: TelegramMethod[Any] | Callable[[], TelegramMethod[Any]],
+        failed: Callable[[], TelegramMethod[Any]],
     ) -> tuple[int, str]:
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=api_method)
@@ -114,14 +120,6 @@ class JsonSession(AiohttpSession):
             ) as resp:
                 return resp.status, await resp.text()
         except (TimeoutError, ClientError) as e:
-            failed = method if isinstance(method, TelegramMethod) else method()
+            # The name of the error only: its text can hold the URL, and the URL the token.
             reason = "Request timeout error" if isinstance(e, TimeoutError) else type(e).__name__
-            raise TelegramNetworkError(method=failed, message=reason) from e
-
-
-def _api_method(method: Callable[[], TelegramMethod[Any]]) -> str:
-    """The Bot API name (``sendMessage``) of a method class or a partial of one."""
-    name = getattr(method, "__api_method__", None) or getattr(
-        getattr(method, "func", None), "__api_method__", None
-    )
-    return name if isinstance(name, str) else method().__api_method__
+            raise TelegramNetworkError(method=failed(), message=reason) from e

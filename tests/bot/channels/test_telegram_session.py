@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -93,7 +91,7 @@ async def test_failures_map_as_aiogram_maps_them(fake, status, aiogram_error, se
     try:
         state.fail("sendMessage", status=status, retry_after=3)
         with pytest.raises(aiogram_error) as raised:
-            await session.post(bot, payload, functools.partial(SendMessage, **payload))
+            await session.post(bot, SendMessage, payload)
         if status == 429:
             assert raised.value.retry_after == 3  # type: ignore[attr-defined]
         state.fail("sendMessage", status=status, retry_after=3)
@@ -108,9 +106,7 @@ async def test_failures_map_as_aiogram_maps_them(fake, status, aiogram_error, se
 async def post_x(bot: Bot) -> None:
     session = bot.session
     assert isinstance(session, JsonSession)
-    await session.post(
-        bot, {"chat_id": 7, "text": "x"}, functools.partial(SendMessage, chat_id=7, text="x")
-    )
+    await session.post(bot, SendMessage, {"chat_id": 7, "text": "x"})
 
 
 async def test_an_answer_that_is_not_json_is_a_decode_error() -> None:
